@@ -1,0 +1,1 @@
+"""The desk's business core: models, settings, actions, importers and the admin CLI."""

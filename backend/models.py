@@ -1,0 +1,177 @@
+"""The database tables (SQLModel); the schema itself is made only by the Alembic migrations."""
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Column, Field, SQLModel
+
+from backend.constants import Channel, RequestKind, RequestStatus, SubscriptionStatus
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Stores aware datetimes as UTC and always gives them back aware, on SQLite too."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def created_at_field() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+def optional_time_field(*, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=True, index=index))
+
+
+class Customer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    full_name: str = Field(max_length=200)
+    national_id: str | None = Field(default=None, max_length=10, unique=True)
+    mobile: str | None = Field(default=None, max_length=13, index=True)  # E.164
+    created_at: datetime = created_at_field()
+
+
+class Subscription(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    bill_id: str = Field(max_length=13, unique=True)  # شناسه قبض
+    subscription_number: str = Field(max_length=20, unique=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    address: str = Field(max_length=500)
+    city: str = Field(max_length=100, index=True)
+    area: str = Field(max_length=100)
+    feeder: str = Field(max_length=50, index=True)
+    tariff: str = Field(max_length=20)
+    status: SubscriptionStatus = Field(default=SubscriptionStatus.ACTIVE, sa_type=sa.String(20))
+    created_at: datetime = created_at_field()
+
+
+class Bill(SQLModel, table=True):
+    __table_args__ = (
+        # One original bill per period; corrections are further rows pointing at it.
+        sa.Index(
+            "uq_bill_period",
+            "subscription_id",
+            "jalali_year",
+            "period",
+            unique=True,
+            sqlite_where=sa.text("corrects_bill_id IS NULL"),
+            postgresql_where=sa.text("corrects_bill_id IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="subscription.id", index=True)
+    jalali_year: int
+    period: int = Field(ge=1, le=12)
+    previous_reading_date: date
+    current_reading_date: date
+    previous_reading: int = Field(ge=0)
+    current_reading: int = Field(ge=0)
+    consumption_kwh: int = Field(ge=0)
+    amount_rials: int = Field(ge=0, sa_type=sa.BigInteger)
+    payment_id: str = Field(max_length=13)  # شناسه پرداخت
+    due_date: date
+    paid_at: datetime | None = optional_time_field()
+    corrects_bill_id: int | None = Field(default=None, foreign_key="bill.id")
+    created_at: datetime = created_at_field()
+
+
+class ServiceRequest(SQLModel, table=True):
+    __tablename__ = "service_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: RequestKind = Field(sa_type=sa.String(30), index=True)
+    tracking_code: str = Field(max_length=10, unique=True)  # کد رهگیری
+    status: RequestStatus = Field(sa_type=sa.String(30), index=True)
+    channel: Channel = Field(sa_type=sa.String(20))
+    channel_user_id: str = Field(max_length=64)
+    subscription_id: int = Field(foreign_key="subscription.id", index=True)
+    disputed_bill_id: int | None = Field(default=None, foreign_key="bill.id")
+    reason: str = Field(max_length=30)
+    description: str = Field(max_length=2000)
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+    step_deadline: datetime | None = optional_time_field(index=True)
+
+
+class RequestDocument(SQLModel, table=True):
+    __tablename__ = "request_document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="service_request.id", index=True)
+    doc_type: str = Field(max_length=30)
+    storage_key: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    original_name: str = Field(max_length=255)
+    created_at: datetime = created_at_field()
+
+
+class RequestEvent(SQLModel, table=True):
+    """Append-only history of a request; rows are never updated or deleted."""
+
+    __tablename__ = "request_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="service_request.id", index=True)
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=40)
+    from_status: str | None = Field(default=None, max_length=30)
+    to_status: str | None = Field(default=None, max_length=30)
+    note: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = created_at_field()
+
+
+class ChannelIdentity(SQLModel, table=True):
+    """A messenger or SMS user as the desk knows them; linked to a customer once verified."""
+
+    __tablename__ = "channel_identity"
+    __table_args__ = (sa.UniqueConstraint("channel", "external_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: Channel = Field(sa_type=sa.String(20))
+    external_user_id: str = Field(max_length=64)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    phone: str | None = Field(default=None, max_length=13)
+    phone_verified: bool = False
+    reachable: bool = True
+    created_at: datetime = created_at_field()
+
+
+class Conversation(SQLModel, table=True):
+    """Where a user stands in a dialog, and their draft answers; keyed by (channel, user)."""
+
+    channel: Channel = Field(primary_key=True, sa_type=sa.String(20))
+    user_id: str = Field(primary_key=True, max_length=64)
+    state: str = Field(max_length=60)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    locale: str = Field(max_length=5)
+    updated_at: datetime = created_at_field()
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Ids of inbound events already handled, so a redelivered one is handled once."""
+
+    __tablename__ = "processed_event"
+
+    channel: Channel = Field(primary_key=True, sa_type=sa.String(20))
+    event_id: str = Field(primary_key=True, max_length=64)
+    created_at: datetime = created_at_field()

@@ -1,0 +1,33 @@
+"""Typed settings read from the environment, in one place."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(default=f"sqlite:///{VAR_DIR / 'desk.db'}")
+    files_dir: Path = VAR_DIR / "files"
+    default_locale: str = "fa"
+    timezone: str = "Asia/Tehran"
+
+    # Drafts older than this are dropped on the next contact, with a message.
+    draft_ttl_minutes: int = Field(default=24 * 60, gt=0)
+    max_document_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    max_documents: int = Field(default=5, gt=0)
+    description_max_chars: int = Field(default=1000, gt=0)
+    latest_bills_shown: int = Field(default=6, gt=0)
+
+    # Target of a bill review's first step, in working days (the public charters' figure).
+    review_working_days: int = Field(default=3, gt=0)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
