@@ -1,0 +1,88 @@
+"""The admin command line: `python -m backend COMMAND …` (see `python -m backend --help`)."""
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlmodel import Session
+
+from backend.db import migrate, session_scope
+from backend.demo import seed_demo
+from backend.importers import ImportFailed, ImportResult, import_bills, import_subscriptions
+
+IMPORTERS: dict[str, Callable[[Session, Path], ImportResult]] = {
+    "subscriptions": import_subscriptions,
+    "bills": import_bills,
+}
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    migrate()
+    print("database schema is up to date")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    try:
+        # One transaction: a failure of any kind leaves nothing half-imported.
+        with session_scope() as session:
+            result = IMPORTERS[args.kind](session, args.file)
+    except ImportFailed as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        print(f"nothing imported: {len(exc.errors)} error(s)", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"imported: {result.created} created, {result.updated} updated")
+    return 0
+
+
+def run_seed_demo(args: argparse.Namespace) -> int:
+    migrate()
+    with session_scope() as session:
+        summary = seed_demo(session)
+    print(
+        f"demo data: {summary.subscriptions_created} subscriptions and "
+        f"{summary.bills_created} bills created"
+    )
+    print(f"sample bill ID: {summary.sample_bill_id} (its latest bill looks too high)")
+    print(f"its customer's mobile: {summary.sample_mobile}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every command is declared here: its arguments and the function that runs it (`run`)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m backend", description="Admin commands of the customer-service desk."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    command = commands.add_parser("migrate", help="bring the database schema up to date")
+    command.set_defaults(run=run_migrate)
+
+    command = commands.add_parser(
+        "import",
+        help="import a CSV export of the billing system (all rows or none)",
+        description="Import a CSV export; see docs/import-formats.md for the columns.",
+    )
+    command.add_argument("kind", choices=IMPORTERS, help="what the file holds")
+    command.add_argument("file", type=Path, help="the CSV file (UTF-8)")
+    command.set_defaults(run=run_import)
+
+    command = commands.add_parser(
+        "seed-demo", help="migrate, then add the demo subscriptions and bills (once)"
+    )
+    command.set_defaults(run=run_seed_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
