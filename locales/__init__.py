@@ -1,0 +1,1 @@
+"""Message catalogs (Persian default, English) and the formatting of values inside messages."""

@@ -1,0 +1,97 @@
+"""Typed values that messages carry, formatted per locale: codes, money, dates, labels."""
+
+import html
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jdatetime
+
+from locales.catalogs import translate
+
+TEHRAN = ZoneInfo("Asia/Tehran")
+PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+PERSIAN_THOUSANDS = "\u066c"  # ٬ ARABIC THOUSANDS SEPARATOR, used in Persian
+LRI, PDI = "\u2066", "\u2069"
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A message key with its parameters: the unit every reply and label is made of."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Code:
+    """A left-to-right token (tracking code, bill ID, phone): kept in ASCII digits, isolated."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class Rials:
+    amount: int
+
+
+@dataclass(frozen=True)
+class Markup:
+    """How a channel shows text: HTML (Telegram) or plain (Bale, SMS, terminal)."""
+
+    escape: Callable[[str], str]
+    code: Callable[[str], str]
+
+
+PLAIN = Markup(escape=lambda text: text, code=lambda text: f"{LRI}{text}{PDI}")
+HTML = Markup(escape=html.escape, code=lambda text: f"<code>{html.escape(text)}</code>")
+
+
+def localize_digits(text: str, locale: str) -> str:
+    return text.translate(PERSIAN_DIGITS) if locale == "fa" else text
+
+
+def format_number(number: int, locale: str) -> str:
+    grouped = f"{number:,}"
+    if locale == "fa":
+        grouped = grouped.replace(",", PERSIAN_THOUSANDS)
+    return localize_digits(grouped, locale)
+
+
+def tehran_date(moment: datetime) -> date:
+    """The calendar day a moment falls on in Iran."""
+    return moment.astimezone(TEHRAN).date()
+
+
+def format_date(value: date | datetime, locale: str) -> str:
+    """A Jalali date; a datetime is first moved to Tehran time and shown with its hour."""
+    if isinstance(value, datetime):
+        local = value.astimezone(TEHRAN)
+        text = jdatetime.datetime.fromgregorian(datetime=local).strftime("%Y/%m/%d %H:%M")
+    else:
+        text = jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d")
+    return localize_digits(text, locale)
+
+
+def format_value(value: Any, locale: str, markup: Markup) -> str:
+    if isinstance(value, Msg):
+        return render(value, locale, markup)
+    if isinstance(value, Code):
+        return markup.code(value.value)
+    if isinstance(value, Rials):
+        return format_number(value.amount, locale)
+    if isinstance(value, date):  # datetime is a date too
+        return format_date(value, locale)
+    if isinstance(value, bool):
+        raise TypeError("a bool has no wording: pass a Msg")
+    if isinstance(value, int):
+        return format_number(value, locale)
+    return markup.escape(str(value))
+
+
+def render(message: Msg, locale: str, markup: Markup = PLAIN) -> str:
+    """The message's text in a locale, its parameters formatted; user text is escaped."""
+    params = {name: format_value(value, locale, markup) for name, value in message.params.items()}
+    return markup.escape(translate(message.key, locale)).format(**params)
