@@ -1,0 +1,24 @@
+"""Iranian working days: Friday is the weekend; official holidays come as a set of dates."""
+
+from collections.abc import Collection
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+TEHRAN = ZoneInfo("Asia/Tehran")
+FRIDAY = 4  # date.weekday()
+
+
+def is_working_day(day: date, holidays: Collection[date] = ()) -> bool:
+    return day.weekday() != FRIDAY and day not in holidays
+
+
+def add_working_days(start: datetime, days: int, holidays: Collection[date] = ()) -> datetime:
+    """The same time of day (in Tehran) after `days` working days; the result is in UTC."""
+    local = start.astimezone(TEHRAN)
+    day = local.date()
+    remaining = days
+    while remaining > 0:
+        day += timedelta(days=1)
+        if is_working_day(day, holidays):
+            remaining -= 1
+    return datetime.combine(day, local.timetz()).astimezone(start.tzinfo)

@@ -1,0 +1,1 @@
+"""Conversation flows, independent of any transport: events in, replies out."""

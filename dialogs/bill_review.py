@@ -1,0 +1,302 @@
+"""The bill review flow (اعتراض به صورت‌حساب): bill ID, bill, reason, description, documents."""
+
+from typing import Any
+
+from sqlmodel import select
+
+from backend.constants import ReviewReason, SubscriptionStatus
+from backend.identifiers import (
+    InvalidIdentifier,
+    normalize_text,
+    parse_electricity_bill_id,
+    strip_invisible,
+)
+from backend.models import Bill
+from backend.service_requests import (
+    DraftDocument,
+    file_bill_review,
+    find_subscription,
+    latest_bills,
+    open_review_of_bill,
+)
+from dialogs import states
+from dialogs.engine import Context, Step
+from dialogs.events import Button, IncomingFile, Reply
+from locales.values import Code, Msg, Rials, tehran_date
+
+# What a document may be, recognised by its first bytes as well as by what the channel says.
+ACCEPTED_TYPES = {
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+    "application/pdf": b"%PDF-",
+}
+DONE = "docs:done"
+CONFIRM = "summary:confirm"
+EDIT = "summary:edit"
+EDITABLE = {
+    "edit:bill_id": states.REVIEW_BILL_ID,
+    "edit:bill": states.REVIEW_BILL,
+    "edit:reason": states.REVIEW_REASON,
+    "edit:description": states.REVIEW_DESCRIPTION,
+    "edit:documents": states.REVIEW_DOCUMENTS,
+}
+
+
+def _advance(ctx: Context, next_state: str) -> None:
+    """Goes on in the flow, or back to the summary when the user came from "edit"."""
+    ctx.go(ctx.draft.pop("return_to", None) or next_state)
+
+
+def _bill_label(bill: Bill) -> Msg:
+    return Msg(
+        "review.bill_button",
+        {
+            "start": bill.previous_reading_date,
+            "end": bill.current_reading_date,
+            "amount": Rials(bill.amount_rials),
+        },
+    )
+
+
+class BillIdStep(Step):
+    name = states.REVIEW_BILL_ID
+    back = states.MENU
+    help = "help.bill_id"
+
+    def prompt(self, ctx: Context) -> Reply:
+        return Reply(Msg("review.ask_bill_id"))
+
+    def on_text(self, ctx: Context, text: str) -> None:
+        try:
+            bill_id = parse_electricity_bill_id(text)
+        except InvalidIdentifier as error:
+            ctx.retry(f"review.bill_id_{error.reason}")
+            return
+        subscription = find_subscription(ctx.session, bill_id=bill_id)
+        if subscription is None:
+            ctx.retry("review.bill_id_unknown", bill_id=Code(bill_id))
+            return
+        if subscription.status == SubscriptionStatus.REMOVED:
+            ctx.retry("review.subscription_removed", bill_id=Code(bill_id))
+            return
+        if ctx.draft.get("subscription_id") != subscription.id:
+            ctx.draft.update(subscription_id=subscription.id, bill_id=bill_id)
+            ctx.draft.pop("disputed_bill_id", None)
+            ctx.go(states.REVIEW_BILL)  # a new subscription's bill must be chosen, even on edit
+        else:
+            _advance(ctx, states.REVIEW_BILL)
+
+
+class BillStep(Step):
+    name = states.REVIEW_BILL
+    back = states.REVIEW_BILL_ID
+    help = "help.bill"
+
+    def prompt(self, ctx: Context) -> Reply:
+        bills = latest_bills(
+            ctx.session,
+            subscription_id=ctx.draft["subscription_id"],
+            limit=ctx.settings.latest_bills_shown,
+        )
+        if not bills:
+            return Reply(Msg("review.no_bills", {"bill_id": Code(ctx.draft["bill_id"])}))
+        buttons = [[Button(_bill_label(bill), f"bill:{bill.id}")] for bill in bills]
+        return Reply(Msg("review.ask_bill"), buttons=buttons)
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        bill = ctx.session.exec(
+            select(Bill).where(
+                Bill.id == int(value.removeprefix("bill:")),
+                Bill.subscription_id == ctx.draft["subscription_id"],
+            )
+        ).first()
+        if bill is None:
+            ctx.retry("input.button_expired")
+            return
+        existing = open_review_of_bill(ctx.session, bill_id=bill.id)
+        if existing is not None:
+            ctx.retry("review.already_open", code=Code(existing.tracking_code))
+            return
+        ctx.draft["disputed_bill_id"] = bill.id
+        _advance(ctx, states.REVIEW_REASON)
+
+
+class ReasonStep(Step):
+    name = states.REVIEW_REASON
+    back = states.REVIEW_BILL
+    help = "help.reason"
+
+    def prompt(self, ctx: Context) -> Reply:
+        buttons = [[Button(Msg(f"reason.{reason}"), f"reason:{reason}")] for reason in ReviewReason]
+        return Reply(Msg("review.ask_reason"), buttons=buttons)
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        ctx.draft["reason"] = ReviewReason(value.removeprefix("reason:"))
+        _advance(ctx, states.REVIEW_DESCRIPTION)
+
+
+class DescriptionStep(Step):
+    name = states.REVIEW_DESCRIPTION
+    back = states.REVIEW_REASON
+    help = "help.description"
+
+    def prompt(self, ctx: Context) -> Reply:
+        return Reply(Msg("review.ask_description", {"max": ctx.settings.description_max_chars}))
+
+    def on_text(self, ctx: Context, text: str) -> None:
+        description = normalize_text(text)
+        limit = ctx.settings.description_max_chars
+        if not strip_invisible(description).strip():  # invisible marks alone say nothing
+            ctx.retry("review.description_empty")
+        elif len(description) > limit:
+            ctx.retry("review.description_too_long", max=limit, length=len(description))
+        else:
+            ctx.draft["description"] = description
+            _advance(ctx, states.REVIEW_DOCUMENTS)
+
+
+class DocumentsStep(Step):
+    name = states.REVIEW_DOCUMENTS
+    back = states.REVIEW_DESCRIPTION
+    help = "help.documents"
+
+    def prompt(self, ctx: Context) -> Reply:
+        count = len(ctx.draft.setdefault("documents", []))
+        return Reply(
+            Msg(
+                "review.ask_documents",
+                {"count": count, "max": ctx.settings.max_documents, "max_mb": self._max_mb(ctx)},
+            ),
+            buttons=[[Button(Msg("review.documents_done"), DONE)]],
+        )
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        if value == DONE:
+            ctx.draft.pop("return_to", None)
+            ctx.go(states.REVIEW_SUMMARY)
+
+    def on_text(self, ctx: Context, text: str) -> None:
+        ctx.retry("review.documents_send_file")
+
+    def on_file(self, ctx: Context, file: IncomingFile) -> None:
+        documents: list[dict[str, Any]] = ctx.draft.setdefault("documents", [])
+        settings = ctx.settings
+        if len(documents) >= settings.max_documents:
+            ctx.retry("review.documents_full", max=settings.max_documents)
+        elif file.content_type not in ACCEPTED_TYPES:
+            ctx.retry("review.document_bad_type", name=file.name)
+        elif file.size_bytes > settings.max_document_bytes:
+            ctx.retry("review.document_too_large", name=file.name, max_mb=self._max_mb(ctx))
+        else:
+            self._store(ctx, file, documents)
+
+    def _store(self, ctx: Context, file: IncomingFile, documents: list[dict[str, Any]]) -> None:
+        content = file.fetch()
+        # The declared size and type are the sender's word; the bytes are checked too.
+        if len(content) > ctx.settings.max_document_bytes:
+            ctx.retry("review.document_too_large", name=file.name, max_mb=self._max_mb(ctx))
+            return
+        if not content.startswith(ACCEPTED_TYPES[file.content_type]):
+            ctx.retry("review.document_bad_type", name=file.name)
+            return
+        stored = ctx.storage.save(content)
+        if any(document["sha256"] == stored.sha256 for document in documents):
+            ctx.retry("review.document_duplicate", name=file.name)
+            return
+        documents.append(
+            {
+                "storage_key": stored.key,
+                "sha256": stored.sha256,
+                "size_bytes": stored.size_bytes,
+                "content_type": file.content_type,
+                "original_name": file.name[:255],
+            }
+        )
+        ctx.say("review.document_received", name=file.name)
+        ctx.go(self.name)
+
+    @staticmethod
+    def _max_mb(ctx: Context) -> int:
+        return ctx.settings.max_document_bytes // (1024 * 1024)
+
+
+class SummaryStep(Step):
+    name = states.REVIEW_SUMMARY
+    back = states.REVIEW_DOCUMENTS
+    help = "help.summary"
+
+    def prompt(self, ctx: Context) -> Reply:
+        draft = ctx.draft
+        bill = ctx.session.get(Bill, draft["disputed_bill_id"])
+        assert bill is not None  # bills are never deleted
+        return Reply(
+            Msg(
+                "review.summary",
+                {
+                    "bill_id": Code(draft["bill_id"]),
+                    "bill": _bill_label(bill),
+                    "reason": Msg(f"reason.{draft['reason']}"),
+                    "description": draft["description"],
+                    "documents": len(draft.get("documents", [])),
+                },
+            ),
+            buttons=[
+                [Button(Msg("review.confirm"), CONFIRM)],
+                [Button(Msg("review.edit"), EDIT)],
+            ],
+        )
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        if value == EDIT:
+            ctx.go(states.REVIEW_EDIT)
+            return
+        draft = ctx.draft
+        bill = ctx.session.get(Bill, draft["disputed_bill_id"])
+        assert bill is not None
+        existing = open_review_of_bill(ctx.session, bill_id=bill.id)
+        if existing is not None:  # filed meanwhile from another chat
+            ctx.say("review.already_open", code=Code(existing.tracking_code))
+            ctx.reset()
+            return
+        request = file_bill_review(
+            ctx.session,
+            channel=ctx.event.channel,
+            channel_user_id=ctx.event.user_id,
+            bill=bill,
+            reason=ReviewReason(draft["reason"]),
+            description=draft["description"],
+            documents=[DraftDocument(**document) for document in draft.get("documents", [])],
+            now=ctx.now,
+            review_working_days=ctx.settings.review_working_days,
+        )
+        assert request.step_deadline is not None
+        ctx.say(
+            "review.filed",
+            code=Code(request.tracking_code),
+            expected=tehran_date(request.step_deadline),
+        )
+        ctx.reset()
+
+
+class EditStep(Step):
+    name = states.REVIEW_EDIT
+    back = states.REVIEW_SUMMARY
+
+    def prompt(self, ctx: Context) -> Reply:
+        buttons = [[Button(Msg(f"review.{value.replace(':', '_')}"), value)] for value in EDITABLE]
+        return Reply(Msg("review.ask_edit"), buttons=buttons)
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        ctx.draft["return_to"] = states.REVIEW_SUMMARY
+        ctx.go(EDITABLE[value])
+
+
+STEPS: list[Step] = [
+    BillIdStep(),
+    BillStep(),
+    ReasonStep(),
+    DescriptionStep(),
+    DocumentsStep(),
+    SummaryStep(),
+    EditStep(),
+]

@@ -1,0 +1,233 @@
+"""The dialog engine: one event under the user's lock, routed to a step, the result saved."""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from backend.conversations import claim_event, ensure_identity, lock_conversation, save_conversation
+from backend.db import session_scope
+from backend.identifiers import to_ascii_digits
+from backend.models import Conversation, utcnow
+from backend.settings import Settings
+from backend.storage import FileStorage
+from dialogs import states
+from dialogs.events import Button, Event, EventKind, IncomingFile, Reply
+from locales.values import Msg, render
+
+NAV_BACK = "nav:back"
+NAV_CANCEL = "nav:cancel"
+
+
+@dataclass
+class Context:
+    """What a step sees while it handles one event, and what it asks the engine to do."""
+
+    session: Session
+    settings: Settings
+    storage: FileStorage
+    event: Event
+    conversation: Conversation
+    now: datetime
+    replies: list[Reply] = field(default_factory=list)
+    next_state: str | None = None
+
+    @property
+    def draft(self) -> dict[str, Any]:
+        return self.conversation.data.setdefault("draft", {})
+
+    @property
+    def locale(self) -> str:
+        return self.conversation.locale
+
+    def say(self, key: str, buttons: Iterable[list[Button]] = (), **params: Any) -> None:
+        self.replies.append(Reply(text=Msg(key, params), buttons=list(buttons)))
+
+    def go(self, state: str) -> None:
+        """Moves to a state; its prompt is shown (again, if it is the current one)."""
+        self.next_state = state
+
+    def retry(self, key: str, **params: Any) -> None:
+        """Explains what was wrong with the input, then asks the same question again."""
+        self.say(key, **params)
+        self.go(self.conversation.state)
+
+    def reset(self, state: str = states.MENU) -> None:
+        self.conversation.data.pop("draft", None)
+        self.go(state)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The replies to one event, and the locale the user reads them in."""
+
+    locale: str
+    replies: list[Reply]
+
+
+class Step:
+    """One question of a flow. Subclasses override the handlers for the input they accept."""
+
+    name: ClassVar[str]
+    back: ClassVar[str | None] = None  # where the back button leads; None: no back button
+    help: ClassVar[str] = "help.general"
+
+    def prompt(self, ctx: Context) -> Reply:
+        raise NotImplementedError
+
+    def on_text(self, ctx: Context, text: str) -> None:
+        ctx.retry("input.use_buttons")
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        ctx.retry("input.button_expired")
+
+    def on_file(self, ctx: Context, file: IncomingFile) -> None:
+        ctx.retry("input.file_not_expected")
+
+    def on_contact(self, ctx: Context, phone: str, is_own: bool) -> None:
+        ctx.retry("input.contact_not_expected")
+
+    def on_start_payload(self, ctx: Context, payload: str) -> None:
+        ctx.go(states.MENU)
+
+
+Command = Callable[[Context, str], None]
+
+
+class DialogEngine:
+    def __init__(
+        self,
+        *,
+        db: sa.Engine,
+        settings: Settings,
+        storage: FileStorage,
+        steps: Iterable[Step],
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.storage = storage
+        self.steps = {step.name: step for step in steps}
+        self.clock = clock
+        self.commands: dict[str, Command] = {
+            "start": self._start,
+            "cancel": lambda ctx, _: self._cancel(ctx),
+            "help": lambda ctx, _: ctx.retry(self._step(ctx).help),
+            "language": lambda ctx, _: self._ask_language(ctx),
+            "menu": lambda ctx, _: ctx.go(states.MENU),
+        }
+
+    def handle(self, event: Event) -> Answer:
+        """Handles one event; everything it changes commits together, or not at all."""
+        now = self.clock()
+        with session_scope(self.db) as session:
+            conversation = lock_conversation(
+                session,
+                channel=event.channel,
+                user_id=event.user_id,
+                locale=self.settings.default_locale,
+                now=now,
+                state=states.MENU,
+            )
+            if event.event_id and not claim_event(
+                session, channel=event.channel, event_id=event.event_id, now=now
+            ):
+                return Answer(conversation.locale, [])
+            ensure_identity(session, channel=event.channel, user_id=event.user_id, now=now)
+            ctx = Context(session, self.settings, self.storage, event, conversation, now)
+            self._route(ctx)
+            self._show_next_prompt(ctx)
+            save_conversation(session, conversation, now=now)
+            return Answer(conversation.locale, ctx.replies)
+
+    def _step(self, ctx: Context) -> Step:
+        return self.steps.get(ctx.conversation.state) or self.steps[states.MENU]
+
+    def _route(self, ctx: Context) -> None:
+        event, conversation = ctx.event, ctx.conversation
+        idle = ctx.now - conversation.updated_at
+        if conversation.data.get("draft") and idle > timedelta(
+            minutes=self.settings.draft_ttl_minutes
+        ):
+            ctx.say("draft.expired")
+            ctx.reset()
+            return
+        if event.kind == EventKind.TEXT and event.text.startswith("/"):
+            name, _, argument = event.text[1:].partition(" ")
+            command = self.commands.get(name.split("@")[0].lower())
+            if command is None:
+                ctx.retry("input.unknown_command")
+            else:
+                command(ctx, argument.strip())
+            return
+        kind, choice = event.kind, event.choice
+        if kind == EventKind.TEXT:
+            choice = self._button_typed(conversation, event.text)
+            kind = EventKind.CHOICE if choice else kind
+        step = self._step(ctx)
+        if kind == EventKind.CHOICE:
+            self._on_choice(ctx, step, choice)
+        elif kind == EventKind.TEXT:
+            step.on_text(ctx, event.text)
+        elif kind == EventKind.FILE and event.file is not None:
+            step.on_file(ctx, event.file)
+        elif kind == EventKind.CONTACT:
+            step.on_contact(ctx, event.phone, event.contact_is_own)
+        else:
+            ctx.retry("input.unsupported")
+        if ctx.next_state is None and not ctx.replies:
+            ctx.go(conversation.state)
+
+    def _on_choice(self, ctx: Context, step: Step, value: str) -> None:
+        if value not in {shown for shown, _ in ctx.conversation.data.get("buttons", [])}:
+            ctx.retry("input.button_expired")
+        elif value == NAV_BACK:
+            ctx.go(step.back or states.MENU)
+        elif value == NAV_CANCEL:
+            self._cancel(ctx)
+        else:
+            step.on_choice(ctx, value)
+
+    def _start(self, ctx: Context, payload: str) -> None:
+        ctx.reset()
+        if payload:
+            self.steps[states.MENU].on_start_payload(ctx, payload)
+        else:
+            ctx.say("start.welcome")
+
+    def _cancel(self, ctx: Context) -> None:
+        ctx.say("draft.cancelled" if ctx.conversation.data.get("draft") else "draft.nothing")
+        ctx.reset()
+
+    def _ask_language(self, ctx: Context) -> None:
+        ctx.conversation.data["after_language"] = ctx.conversation.state
+        ctx.go(states.LANGUAGE)
+
+    @staticmethod
+    def _button_typed(conversation: Conversation, text: str) -> str:
+        """The button a typed text means: its number as shown, or its label."""
+        typed = to_ascii_digits(text.strip())
+        for number, (value, label) in enumerate(conversation.data.get("buttons", []), start=1):
+            if typed in (str(number), label):
+                return value
+        return ""
+
+    def _show_next_prompt(self, ctx: Context) -> None:
+        if ctx.next_state is None:
+            return
+        ctx.conversation.state = ctx.next_state
+        step = self._step(ctx)
+        reply = step.prompt(ctx)
+        if step.back is not None:
+            reply.buttons.append(
+                [Button(Msg("nav.back"), NAV_BACK), Button(Msg("nav.cancel"), NAV_CANCEL)]
+            )
+        ctx.conversation.data["buttons"] = [
+            [button.value, render(button.label, ctx.locale)]
+            for row in reply.buttons
+            for button in row
+        ]
+        ctx.replies.append(reply)

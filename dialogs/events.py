@@ -1,0 +1,62 @@
+"""What a channel hands the dialogs (events) and what it gets back (replies)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from backend.constants import Channel
+from locales.values import Msg
+
+
+class EventKind(StrEnum):
+    TEXT = "text"  # typed text; a leading "/" makes it a command
+    CHOICE = "choice"  # a button pressed
+    CONTACT = "contact"  # a shared phone number
+    FILE = "file"  # a document or photo
+    UNSUPPORTED = "unsupported"  # a sticker, a voice note, a location...
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file as announced by the channel; `fetch` downloads it, only once it is accepted."""
+
+    name: str
+    content_type: str
+    size_bytes: int
+    fetch: Callable[[], bytes]
+
+
+@dataclass(frozen=True)
+class Event:
+    channel: Channel
+    user_id: str
+    kind: EventKind
+    text: str = ""
+    choice: str = ""
+    phone: str = ""
+    # True only when the channel vouches that the contact is the sender's own number.
+    contact_is_own: bool = False
+    file: IncomingFile | None = None
+    # The channel's id of this delivery (update_id, SMS id): a redelivery is handled once.
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    label: Msg
+    value: str  # at most 64 bytes and never personal data: it travels as callback data
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    storage_key: str
+    name: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: Msg
+    buttons: list[list[Button]] = field(default_factory=list)
+    files: list[OutgoingFile] = field(default_factory=list)
+    request_contact: bool = False
