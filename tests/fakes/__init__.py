@@ -1,0 +1,1 @@
+"""Test doubles for the messenger and SMS services the bots talk to."""
