@@ -7,7 +7,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, select
 
 from backend.constants import Channel
-from backend.models import ChannelIdentity, Conversation, ProcessedEvent
+from backend.models import ChannelIdentity, Conversation, Customer, ProcessedEvent
 
 
 def _insert_if_absent(session: Session, table: type[SQLModel], **values: object) -> bool:
@@ -56,7 +56,8 @@ def claim_event(session: Session, *, channel: Channel, event_id: str, now: datet
 
 
 def ensure_identity(session: Session, *, channel: Channel, user_id: str, now: datetime) -> None:
-    _insert_if_absent(
+    """Records the sender; one who writes to us can be written to again."""
+    if not _insert_if_absent(
         session,
         ChannelIdentity,
         channel=channel,
@@ -64,7 +65,36 @@ def ensure_identity(session: Session, *, channel: Channel, user_id: str, now: da
         phone_verified=False,
         reachable=True,
         created_at=now,
+    ):
+        set_reachable(session, channel=channel, user_id=user_id, reachable=True)
+
+
+def set_reachable(session: Session, *, channel: Channel, user_id: str, reachable: bool) -> None:
+    """Marks whether messages to this identity get through (a blocked bot makes it False)."""
+    session.execute(
+        sa.update(ChannelIdentity)
+        .where(
+            ChannelIdentity.channel == channel,
+            ChannelIdentity.external_user_id == user_id,
+            ChannelIdentity.reachable != reachable,
+        )
+        .values(reachable=reachable)
     )
+
+
+def verify_phone(session: Session, *, channel: Channel, user_id: str, phone: str) -> bool:
+    """Stores a phone the channel vouched for; links the customer whose mobile it is.
+
+    True when a customer was found for it.
+    """
+    customers = session.exec(select(Customer.id).where(Customer.mobile == phone)).all()
+    customer_id = customers[0] if len(customers) == 1 else None
+    session.execute(
+        sa.update(ChannelIdentity)
+        .where(ChannelIdentity.channel == channel, ChannelIdentity.external_user_id == user_id)
+        .values(phone=phone, phone_verified=True, customer_id=customer_id)
+    )
+    return customer_id is not None
 
 
 def save_conversation(session: Session, conversation: Conversation, *, now: datetime) -> None:

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 VAR_DIR = Path("var")
@@ -23,6 +23,18 @@ class Settings(BaseSettings):
     max_documents: int = Field(default=5, gt=0)
     description_max_chars: int = Field(default=1000, gt=0)
     latest_bills_shown: int = Field(default=6, gt=0)
+
+    # The messenger bots; either may be absent. The API bases point elsewhere in tests.
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    bale_bot_token: SecretStr | None = None
+    bale_api_base: str = "https://tapi.bale.ai"
+    # Webhook paths and Telegram's secret header are derived from this; web mode requires it.
+    webhook_secret: SecretStr | None = None
+    web_host: str = "0.0.0.0"
+    port: int = 8080
+    # Tries of one Bot API call on 429, 5xx and network errors before giving up.
+    bot_api_attempts: int = Field(default=5, gt=0)
 
     # Target of a bill review's first step, in working days (the public charters' figure).
     review_working_days: int = Field(default=3, gt=0)

@@ -21,7 +21,7 @@ from backend.service_requests import (
 )
 from dialogs import states
 from dialogs.engine import Context, Step
-from dialogs.events import Button, IncomingFile, Reply
+from dialogs.events import Button, FileTooLarge, IncomingFile, Reply
 from locales.values import Code, Msg, Rials, tehran_date
 
 # What a document may be, recognised by its first bytes as well as by what the channel says.
@@ -191,9 +191,12 @@ class DocumentsStep(Step):
             self._store(ctx, file, documents)
 
     def _store(self, ctx: Context, file: IncomingFile, documents: list[dict[str, Any]]) -> None:
-        content = file.fetch()
+        try:
+            content: bytes | None = file.fetch()
+        except FileTooLarge:
+            content = None
         # The declared size and type are the sender's word; the bytes are checked too.
-        if len(content) > ctx.settings.max_document_bytes:
+        if content is None or len(content) > ctx.settings.max_document_bytes:
             ctx.retry("review.document_too_large", name=file.name, max_mb=self._max_mb(ctx))
             return
         if not content.startswith(ACCEPTED_TYPES[file.content_type]):

@@ -118,6 +118,7 @@ class DialogEngine:
             "help": lambda ctx, _: ctx.retry(self._step(ctx).help),
             "language": lambda ctx, _: self._ask_language(ctx),
             "menu": lambda ctx, _: ctx.go(states.MENU),
+            "status": self._status,
         }
 
     def handle(self, event: Event) -> Answer:
@@ -197,6 +198,12 @@ class DialogEngine:
             self.steps[states.MENU].on_start_payload(ctx, payload)
         else:
             ctx.say("start.welcome")
+
+    def _status(self, ctx: Context, code: str) -> None:
+        """`/status CODE` looks a request up; a bare `/status` asks for the code."""
+        ctx.go(states.TRACK_CODE)  # an unfinished draft is kept, as with /help
+        if code:
+            self.steps[states.TRACK_CODE].on_text(ctx, code)
 
     def _cancel(self, ctx: Context) -> None:
         ctx.say("draft.cancelled" if ctx.conversation.data.get("draft") else "draft.nothing")

@@ -16,6 +16,10 @@ class EventKind(StrEnum):
     UNSUPPORTED = "unsupported"  # a sticker, a voice note, a location...
 
 
+class FileTooLarge(Exception):
+    """Raised by a fetch when the channel will not hand over a file that big."""
+
+
 @dataclass(frozen=True)
 class IncomingFile:
     """A file as announced by the channel; `fetch` downloads it, only once it is accepted."""

@@ -21,6 +21,7 @@ class MenuStep(Step):
             buttons=[
                 [Button(Msg("menu.bill_review"), "menu:review")],
                 [Button(Msg("menu.track"), "menu:track")],
+                [Button(Msg("menu.phone"), "menu:phone")],
                 [Button(Msg("menu.language"), "menu:language")],
             ],
         )
@@ -30,6 +31,8 @@ class MenuStep(Step):
             ctx.go(states.REVIEW_BILL_ID)
         elif value == "menu:track":
             ctx.go(states.TRACK_CODE)
+        elif value == "menu:phone":
+            ctx.go(states.PHONE)
         elif value == "menu:language":
             ctx.conversation.data["after_language"] = states.MENU
             ctx.go(states.LANGUAGE)

@@ -12,3 +12,5 @@ REVIEW_SUMMARY = "review.summary"
 REVIEW_EDIT = "review.edit"
 
 TRACK_CODE = "track.code"
+
+PHONE = "phone"

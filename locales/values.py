@@ -4,6 +4,7 @@ import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from string import Formatter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -93,5 +94,9 @@ def format_value(value: Any, locale: str, markup: Markup) -> str:
 
 def render(message: Msg, locale: str, markup: Markup = PLAIN) -> str:
     """The message's text in a locale, its parameters formatted; user text is escaped."""
-    params = {name: format_value(value, locale, markup) for name, value in message.params.items()}
-    return markup.escape(translate(message.key, locale)).format(**params)
+    parts = []
+    for literal, name, _, _ in Formatter().parse(translate(message.key, locale)):
+        parts.append(markup.escape(literal))
+        if name is not None:
+            parts.append(format_value(message.params[name], locale, markup))
+    return "".join(parts)

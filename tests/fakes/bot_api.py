@@ -426,7 +426,7 @@ class FakeBotAPI:
     def push_update(self, token: str, update: dict[str, Any]) -> int:
         """Queue an update for getUpdates; fills update_id/message_id when missing."""
         with self._lock:  # one critical section: an id must not be confirmed before it is queued
-            served = self._complete_update(token, update)
+            served = self.complete_update(token, update)
             state = self._state(token)
             state.updates.append(served)
             if len(state.updates) > 1 and state.updates[-2]["update_id"] > served["update_id"]:
@@ -443,7 +443,7 @@ class FakeBotAPI:
         self, token: str, update: dict[str, Any], *, timeout: float = 10.0
     ) -> int:
         """POST an update to the webhook set for `token` (with the secret header if set)."""
-        served = self._complete_update(token, update)
+        served = self.complete_update(token, update)
         with self._lock:
             webhook = copy.deepcopy(self._state(token).webhook)
         if not webhook:
@@ -638,7 +638,8 @@ class FakeBotAPI:
         if event is not None:
             event.set()
 
-    def _complete_update(self, token: str, update: dict[str, Any]) -> dict[str, Any]:
+    def complete_update(self, token: str, update: dict[str, Any]) -> dict[str, Any]:
+        """The update as the server delivers it: ids filled in, its files registered for getFile."""
         meta = update.get(FAKE_KEY) or {}
         served = copy.deepcopy({k: v for k, v in update.items() if k != FAKE_KEY})
         bale = meta.get("shape") == "bale"

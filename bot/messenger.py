@@ -1,0 +1,190 @@
+"""Translates messenger updates into dialog events, and dialog answers into Bot API calls."""
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+
+from backend.constants import Channel
+from backend.conversations import set_reachable
+from backend.db import session_scope
+from backend.storage import FileStorage
+from bot.render import BALE_MARKUP, keyboard
+from dialogs.engine import Answer, DialogEngine
+from dialogs.events import Event, EventKind, FileTooLarge, IncomingFile
+from locales.values import HTML, Markup, render
+
+log = logging.getLogger(__name__)
+DOWNLOAD_TIMEOUT = 120  # seconds for getFile and a 20 MB download
+
+
+@dataclass(frozen=True)
+class Messenger:
+    channel: Channel
+    markup: Markup
+    parse_mode: str | None
+
+
+TELEGRAM = Messenger(Channel.TELEGRAM, HTML, "HTML")
+BALE = Messenger(Channel.BALE, BALE_MARKUP, None)  # Bale has no parse_mode
+
+
+class KeyedLocks:
+    """One asyncio lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: Counter[str] = Counter()
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key], self._locks[key]
+
+
+class MessengerAdapter:
+    def __init__(
+        self, *, messenger: Messenger, dialogs: DialogEngine, storage: FileStorage, db: sa.Engine
+    ) -> None:
+        self.messenger = messenger
+        self.dialogs = dialogs
+        self.storage = storage
+        self.db = db
+        # The database lock serializes a user across processes; this keeps their order here.
+        self._locks = KeyedLocks()
+
+    async def on_message(self, bot: Bot, message: Message, update_id: int) -> None:
+        if message.from_user is None:  # channel posts and the like: nobody to talk to
+            return
+        event = self._event(bot, message, str(update_id))
+        answer = await self._handle(event)
+        await self._send(bot, message.chat.id, event.user_id, answer)
+
+    async def on_callback(self, bot: Bot, query: CallbackQuery, update_id: int) -> None:
+        await self._quietly(bot.answer_callback_query(query.id))
+        user_id = str(query.from_user.id)
+        event = Event(
+            self.messenger.channel,
+            user_id,
+            EventKind.CHOICE,
+            choice=query.data or "",
+            event_id=str(update_id),
+        )
+        answer = await self._handle(event)
+        pressed = query.message if isinstance(query.message, Message) else None
+        if pressed is not None and pressed.reply_markup is not None and answer.replies:
+            # The pressed buttons are spent: take them away so the chat shows only live ones.
+            await self._quietly(
+                bot.edit_message_reply_markup(
+                    chat_id=pressed.chat.id, message_id=pressed.message_id, reply_markup=None
+                )
+            )
+        chat_id = pressed.chat.id if pressed is not None else query.from_user.id
+        await self._send(bot, chat_id, user_id, answer)
+
+    async def _handle(self, event: Event) -> Answer:
+        async with self._locks.hold(event.user_id):
+            return await asyncio.to_thread(self.dialogs.handle, event)
+
+    def _event(self, bot: Bot, message: Message, event_id: str) -> Event:
+        assert message.from_user is not None
+        sender = message.from_user.id
+        channel, user_id = self.messenger.channel, str(sender)
+        if message.contact is not None:
+            return Event(
+                channel,
+                user_id,
+                EventKind.CONTACT,
+                phone=message.contact.phone_number,
+                contact_is_own=message.contact.user_id == sender,
+                event_id=event_id,
+            )
+        if message.document is not None:
+            document = message.document
+            file = IncomingFile(
+                name=document.file_name or "document",
+                content_type=document.mime_type or "application/octet-stream",
+                size_bytes=document.file_size or 0,
+                fetch=self._fetcher(bot, document.file_id),
+            )
+            return Event(channel, user_id, EventKind.FILE, file=file, event_id=event_id)
+        if message.photo:
+            photo = message.photo[-1]  # the largest size
+            file = IncomingFile(
+                name="photo.jpg",
+                content_type="image/jpeg",
+                size_bytes=photo.file_size or 0,
+                fetch=self._fetcher(bot, photo.file_id),
+            )
+            return Event(channel, user_id, EventKind.FILE, file=file, event_id=event_id)
+        if message.text is not None:
+            return Event(channel, user_id, EventKind.TEXT, text=message.text, event_id=event_id)
+        return Event(channel, user_id, EventKind.UNSUPPORTED, event_id=event_id)
+
+    def _fetcher(self, bot: Bot, file_id: str) -> Callable[[], bytes]:
+        """A download the dialogs may call from their worker thread, run on this event loop."""
+        loop = asyncio.get_running_loop()
+
+        async def download() -> bytes:
+            try:
+                file = await bot.get_file(file_id)
+            except TelegramBadRequest as error:
+                if "too big" in error.message:
+                    raise FileTooLarge(file_id) from error
+                raise
+            if file.file_path is None:
+                raise FileTooLarge(file_id)
+            buffer = await bot.download_file(file.file_path, timeout=DOWNLOAD_TIMEOUT)
+            assert buffer is not None
+            return buffer.read()
+
+        def fetch() -> bytes:
+            future = asyncio.run_coroutine_threadsafe(download(), loop)
+            return future.result(timeout=DOWNLOAD_TIMEOUT)
+
+        return fetch
+
+    async def _send(self, bot: Bot, chat_id: int, user_id: str, answer: Answer) -> None:
+        messenger = self.messenger
+        try:
+            for reply in answer.replies:
+                markup = keyboard(reply, answer.locale)
+                await bot.send_message(
+                    chat_id,
+                    render(reply.text, answer.locale, messenger.markup),
+                    parse_mode=messenger.parse_mode,
+                    reply_markup=markup,
+                )
+                for file in reply.files:
+                    content = await asyncio.to_thread(self.storage.read, file.storage_key)
+                    await bot.send_document(chat_id, BufferedInputFile(content, file.name))
+        except TelegramForbiddenError:
+            # Blocked or deactivated: later notices go by SMS instead.
+            log.info("%s user %s is unreachable", messenger.channel, user_id)
+            await asyncio.to_thread(self._mark_unreachable, user_id)
+
+    def _mark_unreachable(self, user_id: str) -> None:
+        with session_scope(self.db) as session:
+            set_reachable(session, channel=self.messenger.channel, user_id=user_id, reachable=False)
+
+    @staticmethod
+    async def _quietly(call: Awaitable[object]) -> None:
+        """Cosmetic calls (answering a callback, removing spent buttons) may fail harmlessly."""
+        try:
+            await call
+        except TelegramBadRequest as error:
+            log.debug("ignored: %s", error)
