@@ -17,13 +17,24 @@ class RequestKind(StrEnum):
 
 class RequestStatus(StrEnum):
     SUBMITTED = "submitted"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+    # Bill review (seed 000)
     UNDER_REVIEW = "under_review"
-    UPHELD = "upheld"
+    UPHELD = "upheld"  # a correction is proposed; above the two-person limit it awaits approval
     BILL_CORRECTED = "bill_corrected"
     REJECTED = "rejected"
     RESULT_ANNOUNCED = "result_announced"
-    CLOSED = "closed"
-    WITHDRAWN = "withdrawn"
+    # Permanent removal of the connection (seed 001)
+    FEE_ANNOUNCED = "fee_announced"
+    FEE_PAID = "fee_paid"
+    METER_TESTED = "meter_tested"
+    TERMS_ANNOUNCED = "terms_announced"
+    TERMS_ACCEPTED = "terms_accepted"
+    ARCHIVED = "archived"  # the subscriber declined the terms
+    COLLECTED = "collected"
+    STATEMENT_ISSUED = "statement_issued"
+    SETTLED = "settled"
 
 
 class ReviewReason(StrEnum):
@@ -48,8 +59,122 @@ class SubscriptionStatus(StrEnum):
 
 
 class EventAction(StrEnum):
+    """What happened to a request: a workflow transition's name, or a note."""
+
     SUBMITTED = "submitted"
+    TAKE = "take"
+    ASSIGN = "assign"
+    UPHOLD = "uphold"
+    APPROVE = "approve"
+    CORRECT = "correct"
+    REJECT = "reject"
+    ANNOUNCE = "announce"
+    ANNOUNCE_FEE = "announce_fee"
+    PAY_FEE = "pay_fee"
+    TEST_METER = "test_meter"
+    ANNOUNCE_TERMS = "announce_terms"
+    ACCEPT_TERMS = "accept_terms"
+    DECLINE_TERMS = "decline_terms"
+    COLLECT = "collect"
+    ISSUE_STATEMENT = "issue_statement"
+    SETTLE = "settle"
+    CLOSE = "close"
+    WITHDRAW = "withdraw"
+    NOTE = "note"
+
+
+class RemovalReason(StrEnum):
+    DEMOLITION = "demolition"
+    NOT_NEEDED = "not_needed"
+    MERGE = "merge"
+    OTHER = "other"
+
+
+class RejectionReason(StrEnum):
+    READING_CORRECT = "reading_correct"
+    CONSUMPTION_NORMAL = "consumption_normal"
+    TARIFF_CORRECT = "tariff_correct"
+    METER_SOUND = "meter_sound"
+    NO_EVIDENCE = "no_evidence"
+    OTHER = "other"
+
+
+class MeterTestResult(StrEnum):
+    OK = "ok"
+    FAULTY = "faulty"
+
+
+class StaffRole(StrEnum):
+    ADMIN = "admin"
+    BILLING_REVIEWER = "billing_reviewer"
+    FIELD_TECHNICIAN = "field_technician"
+    FINANCE = "finance"
+    SUPERVISOR = "supervisor"
+
+
+class PaymentPurpose(StrEnum):
+    COLLECTION_FEE = "collection_fee"
+    FINAL_STATEMENT = "final_statement"
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class PaymentMethod(StrEnum):
+    ONLINE = "online"
+    IN_PERSON = "in_person"
+    BANK = "bank"
+
+
+class NoticeKind(StrEnum):
+    """What a notice to a subscriber is about; money and final results are essential."""
+
+    RECEIPT = "receipt"
+    UNDER_REVIEW = "under_review"
+    RESULT_CORRECTED = "result_corrected"
+    RESULT_REJECTED = "result_rejected"
+    FEE_DUE = "fee_due"
+    FEE_RECEIVED = "fee_received"
+    METER_TESTED = "meter_tested"
+    TERMS = "terms"
+    ARCHIVED = "archived"
+    COLLECTED = "collected"
+    STATEMENT = "statement"
+    CLEARANCE = "clearance"
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"
+
+
+ESSENTIAL_NOTICES = frozenset(
+    {
+        NoticeKind.RESULT_CORRECTED,
+        NoticeKind.RESULT_REJECTED,
+        NoticeKind.FEE_DUE,
+        NoticeKind.TERMS,
+        NoticeKind.STATEMENT,
+        NoticeKind.CLEARANCE,
+    }
+)
+
+
+class DeliveryState(StrEnum):
+    """A notice's state on one channel; every provider's codes collapse into these.
+
+    QUEUED: accepted, not yet handed to an operator. SENT: handed over, outcome not known yet
+    (keep polling). DELIVERED: the handset has it. TEMPORARY_FAILURE: sending again may work.
+    PERMANENT_FAILURE: sending again will not help (blocked, opted out, cancelled).
+    """
+
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    TEMPORARY_FAILURE = "temporary-failure"
+    PERMANENT_FAILURE = "permanent-failure"
 
 
 # Statuses after which a request is no longer open (a new one may be filed for the same bill).
-FINAL_STATUSES = frozenset({RequestStatus.CLOSED, RequestStatus.WITHDRAWN})
+FINAL_STATUSES = frozenset({RequestStatus.CLOSED, RequestStatus.WITHDRAWN, RequestStatus.ARCHIVED})

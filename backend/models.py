@@ -6,7 +6,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from backend.constants import Channel, RequestKind, RequestStatus, SubscriptionStatus
+from backend.constants import (
+    Channel,
+    DeliveryState,
+    NoticeKind,
+    PaymentMethod,
+    PaymentPurpose,
+    PaymentStatus,
+    RequestKind,
+    RequestStatus,
+    StaffRole,
+    SubscriptionStatus,
+)
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -109,6 +120,21 @@ class ServiceRequest(SQLModel, table=True):
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
     step_deadline: datetime | None = optional_time_field(index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    # Bill review: the decision, and a correction waiting for approval or made.
+    decision_reason: str | None = Field(default=None, max_length=30)
+    decision_note: str | None = Field(default=None, max_length=2000)
+    proposed_amount_rials: int | None = Field(default=None, sa_type=sa.BigInteger)
+    corrected_bill_id: int | None = Field(default=None, foreign_key="bill.id")
+    # Permanent removal: the figures each step fixes.
+    fee_rials: int | None = Field(default=None, sa_type=sa.BigInteger)
+    meter_test_result: str | None = Field(default=None, max_length=10)
+    meter_test_reading: int | None = None
+    terms: str | None = Field(default=None, max_length=2000)
+    final_reading: int | None = None
+    # Positive: the subscriber owes it (debt and damages); negative: the company owes it.
+    statement_rials: int | None = Field(default=None, sa_type=sa.BigInteger)
+    no_refund_acknowledged: bool = False
 
 
 class RequestDocument(SQLModel, table=True):
@@ -174,4 +200,96 @@ class ProcessedEvent(SQLModel, table=True):
 
     channel: Channel = Field(primary_key=True, sa_type=sa.String(20))
     event_id: str = Field(primary_key=True, max_length=64)
+    created_at: datetime = created_at_field()
+
+
+class Staff(SQLModel, table=True):
+    """A member of staff; their messenger account is bound by verifying this phone."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    full_name: str = Field(max_length=200)
+    phone: str = Field(max_length=13, unique=True)  # E.164
+    role: StaffRole = Field(sa_type=sa.String(30))
+    active: bool = True
+    created_at: datetime = created_at_field()
+
+
+class Holiday(SQLModel, table=True):
+    """An official holiday (Fridays are weekends by rule and need no row)."""
+
+    day: date = Field(primary_key=True)
+    name: str = Field(max_length=200)
+
+
+class Payment(SQLModel, table=True):
+    """Money a request asks of the subscriber; paid online, in person or at a bank."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="service_request.id", index=True)
+    purpose: PaymentPurpose = Field(sa_type=sa.String(30))
+    amount_rials: int = Field(sa_type=sa.BigInteger)
+    status: PaymentStatus = Field(default=PaymentStatus.PENDING, sa_type=sa.String(20))
+    # Our own id, given to the provider: a callback is matched by it, and only once.
+    reference: str = Field(max_length=40, unique=True)
+    method: PaymentMethod | None = Field(default=None, sa_type=sa.String(20))
+    provider_ref: str | None = Field(default=None, max_length=100)
+    recorded_by: str | None = Field(default=None, max_length=100)
+    created_at: datetime = created_at_field()
+    paid_at: datetime | None = optional_time_field()
+
+
+class Notice(SQLModel, table=True):
+    """The outbox: a notice to a subscriber, written in the transaction that causes it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int | None = Field(default=None, foreign_key="service_request.id", index=True)
+    kind: NoticeKind = Field(sa_type=sa.String(30))
+    essential: bool = False
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = created_at_field()
+    # Set when the relay has handed the notice to the queue.
+    relayed_at: datetime | None = optional_time_field(index=True)
+
+
+class NoticeDelivery(SQLModel, table=True):
+    """A notice on one channel: its state, the provider's raw code, and its tries."""
+
+    __tablename__ = "notice_delivery"
+    __table_args__ = (sa.UniqueConstraint("notice_id", "channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    channel: Channel = Field(sa_type=sa.String(20))
+    address: str = Field(max_length=64)  # chat id or E.164 mobile
+    state: DeliveryState = Field(default=DeliveryState.QUEUED, sa_type=sa.String(20))
+    raw_code: str | None = Field(default=None, max_length=50)
+    provider_message_id: str | None = Field(default=None, max_length=100)
+    attempts: int = 0
+    next_attempt_at: datetime | None = optional_time_field()
+    last_error: str | None = Field(default=None, max_length=500)
+    updated_at: datetime = created_at_field()
+
+
+class OtpChallenge(SQLModel, table=True):
+    """A one-time code sent by SMS to prove a subscription's registered mobile."""
+
+    __tablename__ = "otp_challenge"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: Channel = Field(sa_type=sa.String(20))
+    user_id: str = Field(max_length=64)
+    mobile: str = Field(max_length=13)
+    code_hash: str = Field(max_length=64)
+    attempts: int = 0
+    created_at: datetime = created_at_field()
+    expires_at: datetime = created_at_field()
+    verified_at: datetime | None = optional_time_field()
+
+
+class SmsOptOut(SQLModel, table=True):
+    """A mobile that asked for no non-essential SMS («لغو۱۱»)."""
+
+    __tablename__ = "sms_opt_out"
+
+    mobile: str = Field(primary_key=True, max_length=13)
     created_at: datetime = created_at_field()

@@ -11,13 +11,15 @@ from backend.constants import (
     Channel,
     DocumentType,
     EventAction,
+    NoticeKind,
     RequestKind,
     RequestStatus,
     ReviewReason,
 )
 from backend.models import Bill, RequestDocument, RequestEvent, ServiceRequest, Subscription
+from backend.notices import queue_notice
 from backend.tracking import new_tracking_code
-from backend.workdays import add_working_days
+from backend.workdays import add_working_days, holidays
 
 TRACKING_CODE_ATTEMPTS = 8
 
@@ -78,19 +80,49 @@ def file_bill_review(
     now: datetime,
     review_working_days: int,
 ) -> ServiceRequest:
-    """Files a bill review with its documents and "submitted" event, in the caller's transaction."""
-    request = ServiceRequest(
+    """Files a bill review with its documents, "submitted" event and receipt notice."""
+    return file_request(
+        session,
         kind=RequestKind.BILL_REVIEW,
-        status=RequestStatus.SUBMITTED,
         channel=channel,
         channel_user_id=channel_user_id,
         subscription_id=bill.subscription_id,
         disputed_bill_id=bill.id,
         reason=reason,
         description=description,
+        documents=documents,
+        now=now,
+        deadline=add_working_days(now, review_working_days, holidays(session)),
+    )
+
+
+def file_request(
+    session: Session,
+    *,
+    kind: RequestKind,
+    channel: Channel,
+    channel_user_id: str,
+    subscription_id: int,
+    reason: str,
+    description: str,
+    documents: list[DraftDocument],
+    now: datetime,
+    deadline: datetime,
+    disputed_bill_id: int | None = None,
+) -> ServiceRequest:
+    """Creates a request of any kind, in the caller's transaction, with all that goes with it."""
+    request = ServiceRequest(
+        kind=kind,
+        status=RequestStatus.SUBMITTED,
+        channel=channel,
+        channel_user_id=channel_user_id,
+        subscription_id=subscription_id,
+        disputed_bill_id=disputed_bill_id,
+        reason=reason,
+        description=description,
         created_at=now,
         updated_at=now,
-        step_deadline=add_working_days(now, review_working_days),
+        step_deadline=deadline,
         tracking_code="",
     )
     _insert_with_unique_tracking_code(session, request)
@@ -116,6 +148,7 @@ def file_bill_review(
             created_at=now,
         )
     )
+    queue_notice(session, request, NoticeKind.RECEIPT, now=now, expected_date=deadline)
     session.flush()
     return request
 

@@ -4,6 +4,10 @@ from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlmodel import Session, select
+
+from backend.models import Holiday
+
 TEHRAN = ZoneInfo("Asia/Tehran")
 FRIDAY = 4  # date.weekday()
 
@@ -22,3 +26,8 @@ def add_working_days(start: datetime, days: int, holidays: Collection[date] = ()
         if is_working_day(day, holidays):
             remaining -= 1
     return datetime.combine(day, local.timetz()).astimezone(start.tzinfo)
+
+
+def holidays(session: Session) -> set[date]:
+    """The official holidays staff have loaded (a few dozen rows a year)."""
+    return set(session.exec(select(Holiday.day)))

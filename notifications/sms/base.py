@@ -6,27 +6,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from types import TracebackType
 from typing import ClassVar, Protocol, Self
 
+from backend.constants import DeliveryState
 from backend.identifiers import InvalidIdentifier, normalize_mobile
-
-
-class DeliveryState(StrEnum):
-    """Every provider's delivery codes collapse into these (the GOV.UK Notify model).
-
-    QUEUED: accepted by the gateway, not yet handed to an operator. SENT: handed to the operator,
-    outcome not known yet (keep polling). DELIVERED: the handset has it. TEMPORARY_FAILURE: not
-    delivered, but sending again may work (phone off, operator error). PERMANENT_FAILURE: sending
-    again will not help (blocked, opted out, filtered, cancelled).
-    """
-
-    QUEUED = "queued"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    TEMPORARY_FAILURE = "temporary-failure"
-    PERMANENT_FAILURE = "permanent-failure"
 
 
 class SmsError(Exception):
