@@ -36,8 +36,18 @@ class Settings(BaseSettings):
     # Tries of one Bot API call on 429, 5xx and network errors before giving up.
     bot_api_attempts: int = Field(default=5, gt=0)
 
-    # Target of a bill review's first step, in working days (the public charters' figure).
+    # Each step's target in working days (defaults: the public service charters' figures).
     review_working_days: int = Field(default=3, gt=0)
+    correction_working_days: int = Field(default=10, gt=0)
+    corrected_bill_delivery_working_days: int = Field(default=3, gt=0)
+    fee_announcement_working_days: int = Field(default=1, gt=0)
+    meter_test_working_days: int = Field(default=3, gt=0)
+    terms_working_days: int = Field(default=1, gt=0)
+    collection_working_days: int = Field(default=3, gt=0)
+    final_bill_working_days: int = Field(default=1, gt=0)
+    settlement_working_days: int = Field(default=1, gt=0)
+    # A bill correction changing the amount by more than this waits for a supervisor.
+    two_person_limit_rials: int = Field(default=10_000_000, ge=0)
 
 
 @lru_cache

@@ -1,0 +1,535 @@
+"""What staff and subscribers do to a request; each checks its inputs and applies a transition.
+
+Who may do what is checked before these are called (backend/staff.py); these check what the
+request allows. Every function works in the caller's transaction and flushes, never commits.
+"""
+
+import secrets
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from backend.constants import (
+    EventAction,
+    MeterTestResult,
+    PaymentMethod,
+    PaymentPurpose,
+    PaymentStatus,
+    RejectionReason,
+    RequestKind,
+    RequestStatus,
+)
+from backend.identifiers import make_payment_id
+from backend.models import Bill, Payment, RequestEvent, ServiceRequest, Staff, Subscription
+from backend.settings import Settings
+from backend.workflows import FEE_PAID_STATUSES, Refused, apply
+
+SYSTEM = "system"
+
+
+def staff_actor(staff: Staff) -> str:
+    return f"staff:{staff.id}"
+
+
+def subscriber_actor(channel: str) -> str:
+    return f"subscriber:{channel}"
+
+
+def _amount(value: int) -> int:
+    if value < 0:
+        raise Refused("bad_amount")
+    return value
+
+
+# --- Bill review ---
+
+
+def take(
+    session: Session, request: ServiceRequest, staff: Staff, *, now: datetime, settings: Settings
+) -> None:
+    request.assignee_id = staff.id
+    apply(session, request, EventAction.TAKE, actor=staff_actor(staff), now=now, settings=settings)
+
+
+def assign(
+    session: Session,
+    request: ServiceRequest,
+    assignee: Staff,
+    *,
+    by: Staff,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """Gives the request to `assignee`; a review not yet started goes under review."""
+    request.assignee_id = assignee.id
+    note = f"assigned to staff:{assignee.id}"
+    if request.kind == RequestKind.BILL_REVIEW and request.status == RequestStatus.SUBMITTED:
+        apply(
+            session,
+            request,
+            EventAction.ASSIGN,
+            actor=staff_actor(by),
+            now=now,
+            settings=settings,
+            note=note,
+        )
+    elif request.status in {RequestStatus.CLOSED, RequestStatus.WITHDRAWN, RequestStatus.ARCHIVED}:
+        raise Refused("wrong_status", status=request.status)
+    else:
+        record_event(
+            session, request, EventAction.ASSIGN, actor=staff_actor(by), now=now, note=note
+        )
+
+
+def uphold(
+    session: Session,
+    request: ServiceRequest,
+    staff: Staff,
+    *,
+    corrected_amount_rials: int,
+    note: str | None,
+    now: datetime,
+    settings: Settings,
+) -> bool:
+    """Upholds the objection with a corrected amount; True when the correction took effect.
+
+    A correction that changes the bill by more than the two-person limit waits for a supervisor.
+    """
+    original = _disputed_bill(session, request)
+    amount = _amount(corrected_amount_rials) // 1000 * 1000  # bills are in whole thousands
+    if amount == original.amount_rials:
+        raise Refused("same_amount")
+    request.proposed_amount_rials = amount
+    request.decision_note = note
+    apply(
+        session,
+        request,
+        EventAction.UPHOLD,
+        actor=staff_actor(staff),
+        now=now,
+        settings=settings,
+        note=note,
+    )
+    if abs(original.amount_rials - amount) > settings.two_person_limit_rials:
+        return False
+    _correct(session, request, original, actor=staff_actor(staff), now=now, settings=settings)
+    return True
+
+
+def approve(
+    session: Session,
+    request: ServiceRequest,
+    supervisor: Staff,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """The second person of the two-person rule: a supervisor other than the one who decided."""
+    if request.status != RequestStatus.UPHELD:
+        raise Refused("wrong_status", status=request.status)
+    decided_by = session.exec(
+        select(RequestEvent.actor)
+        .where(RequestEvent.request_id == request.id, RequestEvent.action == EventAction.UPHOLD)
+        .order_by(col(RequestEvent.id).desc())
+    ).first()
+    if decided_by == staff_actor(supervisor):
+        raise Refused("same_person")
+    _correct(
+        session,
+        request,
+        _disputed_bill(session, request),
+        actor=staff_actor(supervisor),
+        now=now,
+        settings=settings,
+    )
+
+
+def _correct(
+    session: Session,
+    request: ServiceRequest,
+    original: Bill,
+    *,
+    actor: str,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """Issues the corrected bill (a new bill pointing at the original) and announces it."""
+    assert request.proposed_amount_rials is not None
+    amount = request.proposed_amount_rials
+    subscription_bill_id = _subscription_bill_id(session, original)
+    corrected = Bill(
+        subscription_id=original.subscription_id,
+        jalali_year=original.jalali_year,
+        period=original.period,
+        previous_reading_date=original.previous_reading_date,
+        current_reading_date=original.current_reading_date,
+        previous_reading=original.previous_reading,
+        current_reading=original.current_reading,
+        consumption_kwh=original.consumption_kwh,
+        amount_rials=amount,
+        payment_id=make_payment_id(
+            amount, original.jalali_year, original.period, subscription_bill_id
+        )
+        if amount
+        else "",
+        due_date=original.due_date,
+        corrects_bill_id=original.id,
+        created_at=now,
+    )
+    session.add(corrected)
+    session.flush()
+    request.corrected_bill_id = corrected.id
+    apply(session, request, EventAction.CORRECT, actor=actor, now=now, settings=settings)
+    apply(
+        session,
+        request,
+        EventAction.ANNOUNCE,
+        actor=SYSTEM,
+        now=now,
+        settings=settings,
+        original_rials=original.amount_rials,
+        corrected_rials=amount,
+        payment_id=corrected.payment_id,
+    )
+
+
+def reject(
+    session: Session,
+    request: ServiceRequest,
+    staff: Staff,
+    *,
+    reason: RejectionReason,
+    note: str,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    request.decision_reason = reason
+    request.decision_note = note
+    apply(
+        session,
+        request,
+        EventAction.REJECT,
+        actor=staff_actor(staff),
+        now=now,
+        settings=settings,
+        note=note,
+    )
+    apply(
+        session,
+        request,
+        EventAction.ANNOUNCE,
+        actor=SYSTEM,
+        now=now,
+        settings=settings,
+        reason=reason,
+        explanation=note,
+    )
+
+
+# --- Permanent removal ---
+
+
+def announce_fee(
+    session: Session,
+    request: ServiceRequest,
+    staff: Staff,
+    *,
+    amount_rials: int,
+    now: datetime,
+    settings: Settings,
+) -> Payment:
+    amount = _amount(amount_rials)
+    if amount == 0:
+        raise Refused("bad_amount")
+    request.fee_rials = amount
+    payment = _new_payment(session, request, PaymentPurpose.COLLECTION_FEE, amount, now)
+    apply(
+        session,
+        request,
+        EventAction.ANNOUNCE_FEE,
+        actor=staff_actor(staff),
+        now=now,
+        settings=settings,
+        fee_rials=amount,
+        payment_reference=payment.reference,
+    )
+    return payment
+
+
+def record_meter_test(
+    session: Session,
+    request: ServiceRequest,
+    staff: Staff,
+    *,
+    result: MeterTestResult,
+    reading: int,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    if reading < 0:
+        raise Refused("bad_reading")
+    request.meter_test_result = result
+    request.meter_test_reading = reading
+    apply(
+        session,
+        request,
+        EventAction.TEST_METER,
+        actor=staff_actor(staff),
+        now=now,
+        settings=settings,
+        result=result,
+        reading=reading,
+    )
+
+
+def announce_terms(
+    session: Session,
+    request: ServiceRequest,
+    staff: Staff,
+    *,
+    terms: str,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    if not terms.strip():
+        raise Refused("empty_terms")
+    request.terms = terms
+    apply(
+        session,
+        request,
+        EventAction.ANNOUNCE_TERMS,
+        actor=staff_actor(staff),
+        now=now,
+        settings=settings,
+        terms=terms,
+    )
+
+
+def answer_terms(
+    session: Session,
+    request: ServiceRequest,
+    *,
+    accept: bool,
+    actor: str,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    action = EventAction.ACCEPT_TERMS if accept else EventAction.DECLINE_TERMS
+    apply(session, request, action, actor=actor, now=now, settings=settings)
+
+
+def collect(
+    session: Session,
+    request: ServiceRequest,
+    staff: Staff,
+    *,
+    final_reading: int,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    if final_reading < (request.meter_test_reading or 0):
+        raise Refused("bad_reading")
+    request.final_reading = final_reading
+    apply(
+        session,
+        request,
+        EventAction.COLLECT,
+        actor=staff_actor(staff),
+        now=now,
+        settings=settings,
+        reading=final_reading,
+    )
+
+
+def issue_statement(
+    session: Session,
+    request: ServiceRequest,
+    staff: Staff,
+    *,
+    amount_rials: int,
+    now: datetime,
+    settings: Settings,
+) -> Payment | None:
+    """The final statement: positive, the subscriber owes it (debt, damages); negative, a credit."""
+    request.statement_rials = amount_rials
+    payment = None
+    if amount_rials > 0:
+        payment = _new_payment(session, request, PaymentPurpose.FINAL_STATEMENT, amount_rials, now)
+    apply(
+        session,
+        request,
+        EventAction.ISSUE_STATEMENT,
+        actor=staff_actor(staff),
+        now=now,
+        settings=settings,
+        debt_rials=max(amount_rials, 0),
+        credit_rials=max(-amount_rials, 0),
+        payment_reference=payment.reference if payment else None,
+    )
+    return payment
+
+
+def settle(
+    session: Session, request: ServiceRequest, staff: Staff, *, now: datetime, settings: Settings
+) -> None:
+    """Debt and damages settled (a credit needs nothing): only once the statement is paid."""
+    unpaid = _pending_payment(session, request, PaymentPurpose.FINAL_STATEMENT)
+    if unpaid is not None:
+        raise Refused("statement_unpaid", amount_rials=unpaid.amount_rials)
+    apply(
+        session, request, EventAction.SETTLE, actor=staff_actor(staff), now=now, settings=settings
+    )
+
+
+# --- Either kind ---
+
+
+def close(
+    session: Session, request: ServiceRequest, staff: Staff, *, now: datetime, settings: Settings
+) -> None:
+    apply(session, request, EventAction.CLOSE, actor=staff_actor(staff), now=now, settings=settings)
+
+
+def withdraw(
+    session: Session,
+    request: ServiceRequest,
+    *,
+    actor: str,
+    no_refund_acknowledged: bool,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """The subscriber withdraws; once the fee is paid it is not refunded, and they must have said
+    they understood that (seed 001 §4)."""
+    if request.status in FEE_PAID_STATUSES and not no_refund_acknowledged:
+        raise Refused("no_refund_not_acknowledged")
+    if request.status in FEE_PAID_STATUSES:
+        request.no_refund_acknowledged = True
+    apply(session, request, EventAction.WITHDRAW, actor=actor, now=now, settings=settings)
+    pending = _pending_payment(session, request, PaymentPurpose.COLLECTION_FEE)
+    if pending is not None:
+        pending.status = PaymentStatus.CANCELLED
+
+
+def record_event(
+    session: Session,
+    request: ServiceRequest,
+    action: EventAction,
+    *,
+    actor: str,
+    now: datetime,
+    note: str | None,
+) -> None:
+    """An event that changes no status (a note, a reassignment)."""
+    session.add(
+        RequestEvent(request_id=request.id, actor=actor, action=action, note=note, created_at=now)
+    )
+    session.flush()
+
+
+def add_note(
+    session: Session, request: ServiceRequest, staff: Staff, *, text: str, now: datetime
+) -> None:
+    if not text.strip():
+        raise Refused("empty_note")
+    record_event(session, request, EventAction.NOTE, actor=staff_actor(staff), now=now, note=text)
+
+
+# --- Payments ---
+
+
+def record_payment(
+    session: Session,
+    *,
+    reference: str,
+    method: PaymentMethod,
+    provider_ref: str,
+    actor: str,
+    now: datetime,
+    settings: Settings,
+) -> bool:
+    """Marks a payment paid and moves its request on, exactly once: False if it already was.
+
+    The payment row is locked, so two callbacks for one payment cannot both move the request.
+    """
+    payment = session.exec(
+        select(Payment).where(Payment.reference == reference).with_for_update()
+    ).first()
+    if payment is None:
+        raise Refused("unknown_payment")
+    if payment.status == PaymentStatus.PAID:
+        return False
+    if payment.status != PaymentStatus.PENDING:
+        raise Refused("payment_cancelled")
+    payment.status = PaymentStatus.PAID
+    payment.method = method
+    payment.provider_ref = provider_ref
+    payment.recorded_by = actor
+    payment.paid_at = now
+    session.add(payment)
+    request = session.get(ServiceRequest, payment.request_id, with_for_update=True)
+    assert request is not None
+    action = (
+        EventAction.PAY_FEE
+        if payment.purpose == PaymentPurpose.COLLECTION_FEE
+        else EventAction.SETTLE
+    )
+    apply(
+        session,
+        request,
+        action,
+        actor=actor,
+        now=now,
+        settings=settings,
+        note=f"{method} {provider_ref}",
+        amount_rials=payment.amount_rials,
+    )
+    return True
+
+
+def pending_payment_of(session: Session, request: ServiceRequest) -> Payment | None:
+    """The payment the subscriber is asked for now, if any."""
+    query = select(Payment).where(
+        Payment.request_id == request.id, Payment.status == PaymentStatus.PENDING
+    )
+    return session.exec(query.order_by(col(Payment.id).desc())).first()
+
+
+def _pending_payment(
+    session: Session, request: ServiceRequest, purpose: PaymentPurpose
+) -> Payment | None:
+    query = select(Payment).where(
+        Payment.request_id == request.id,
+        Payment.purpose == purpose,
+        Payment.status == PaymentStatus.PENDING,
+    )
+    return session.exec(query).first()
+
+
+def _new_payment(
+    session: Session, request: ServiceRequest, purpose: PaymentPurpose, amount: int, now: datetime
+) -> Payment:
+    payment = Payment(
+        request_id=request.id,
+        purpose=purpose,
+        amount_rials=amount,
+        reference=secrets.token_hex(12),  # unguessable: it appears in the payment link
+        created_at=now,
+    )
+    session.add(payment)
+    session.flush()
+    return payment
+
+
+def _disputed_bill(session: Session, request: ServiceRequest) -> Bill:
+    if request.kind != RequestKind.BILL_REVIEW or request.disputed_bill_id is None:
+        raise Refused("wrong_kind", kind=request.kind)
+    bill = session.get(Bill, request.disputed_bill_id)
+    assert bill is not None  # bills are never deleted
+    return bill
+
+
+def _subscription_bill_id(session: Session, bill: Bill) -> str:
+    subscription = session.get(Subscription, bill.subscription_id)
+    assert subscription is not None
+    return subscription.bill_id
