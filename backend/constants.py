@@ -178,3 +178,23 @@ class DeliveryState(StrEnum):
 
 # Statuses after which a request is no longer open (a new one may be filed for the same bill).
 FINAL_STATUSES = frozenset({RequestStatus.CLOSED, RequestStatus.WITHDRAWN, RequestStatus.ARCHIVED})
+
+
+class BroadcastTopic(StrEnum):
+    """What a broadcast is about; subscribers can turn each off (`/notices off|on`)."""
+
+    OUTAGE = "outage"
+    GENERAL = "general"
+
+
+class BroadcastChannels(StrEnum):
+    MESSENGER = "messenger"
+    SMS = "sms"
+    MESSENGER_THEN_SMS = "messenger_then_sms"  # SMS for those with no messenger identity
+
+
+class BroadcastStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"

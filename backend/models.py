@@ -7,6 +7,9 @@ import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from backend.constants import (
+    BroadcastChannels,
+    BroadcastStatus,
+    BroadcastTopic,
     Channel,
     DeliveryState,
     NoticeKind,
@@ -293,3 +296,71 @@ class SmsOptOut(SQLModel, table=True):
 
     mobile: str = Field(primary_key=True, max_length=13)
     created_at: datetime = created_at_field()
+
+
+class FollowedSubscription(SQLModel, table=True):
+    """A bill ID a messenger or SMS user follows (home, parents' home, shop) for its notices."""
+
+    __tablename__ = "followed_subscription"
+    __table_args__ = (sa.UniqueConstraint("channel", "user_id", "subscription_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: Channel = Field(sa_type=sa.String(20))
+    user_id: str = Field(max_length=64)
+    subscription_id: int = Field(foreign_key="subscription.id", index=True)
+    created_at: datetime = created_at_field()
+
+
+class TopicOptOut(SQLModel, table=True):
+    """A user who turned off broadcasts of a topic (`/notices off`)."""
+
+    __tablename__ = "topic_opt_out"
+
+    channel: Channel = Field(primary_key=True, sa_type=sa.String(20))
+    user_id: str = Field(primary_key=True, max_length=64)
+    topic: BroadcastTopic = Field(primary_key=True, sa_type=sa.String(20))
+    created_at: datetime = created_at_field()
+
+
+class Broadcast(SQLModel, table=True):
+    """A notice to many subscribers (a planned outage above all), composed by staff."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    topic: BroadcastTopic = Field(sa_type=sa.String(20))
+    # The message as subscribers see it: a catalog key and its parameters, per their locale.
+    message_key: str = Field(max_length=60)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    channels: BroadcastChannels = Field(sa_type=sa.String(30))
+    status: BroadcastStatus = Field(sa_type=sa.String(20), index=True)
+    created_by: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime = created_at_field()
+    send_at: datetime = created_at_field()
+    finished_at: datetime | None = optional_time_field()
+    # Where the live progress message is, so any worker can update it.
+    progress_channel: str | None = Field(default=None, max_length=20)
+    progress_chat_id: str | None = Field(default=None, max_length=64)
+    progress_message_id: int | None = None
+
+
+class BroadcastDelivery(SQLModel, table=True):
+    """One recipient of a broadcast on one channel: sent at most once, never skipped."""
+
+    __tablename__ = "broadcast_delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("broadcast_id", "channel", "address"),
+        sa.Index("ix_broadcast_delivery_pending", "broadcast_id", "state", "id"),
+    )
+
+    # BIGINT on PostgreSQL (a million rows a broadcast); SQLite autoincrements INTEGER keys only.
+    id: int | None = Field(
+        default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(sa.Integer, "sqlite")
+    )
+    broadcast_id: int = Field(foreign_key="broadcast.id")
+    channel: Channel = Field(sa_type=sa.String(20))
+    address: str = Field(max_length=64)  # chat id or E.164 mobile
+    locale: str = Field(default="fa", max_length=5)
+    state: DeliveryState = Field(default=DeliveryState.QUEUED, sa_type=sa.String(20))
+    attempts: int = 0
+    raw_code: str | None = Field(default=None, max_length=50)
+    updated_at: datetime | None = optional_time_field()
