@@ -12,14 +12,23 @@ from backend.constants import (
     DocumentType,
     EventAction,
     NoticeKind,
+    RemovalReason,
     RequestKind,
     RequestStatus,
     ReviewReason,
 )
-from backend.models import Bill, RequestDocument, RequestEvent, ServiceRequest, Subscription
+from backend.models import (
+    Bill,
+    Customer,
+    RequestDocument,
+    RequestEvent,
+    ServiceRequest,
+    Subscription,
+)
 from backend.notices import queue_notice
 from backend.tracking import new_tracking_code
 from backend.workdays import add_working_days, holidays
+from backend.workflows import Refused
 
 TRACKING_CODE_ATTEMPTS = 8
 
@@ -63,9 +72,49 @@ def open_review_of_bill(session: Session, *, bill_id: int) -> ServiceRequest | N
     return session.exec(query).first()
 
 
+def open_removal_of(session: Session, *, subscription_id: int) -> ServiceRequest | None:
+    query = select(ServiceRequest).where(
+        ServiceRequest.kind == RequestKind.CONNECTION_REMOVAL,
+        ServiceRequest.subscription_id == subscription_id,
+        col(ServiceRequest.status).not_in(list(FINAL_STATUSES)),
+    )
+    return session.exec(query).first()
+
+
+def registered_mobile(session: Session, subscription: Subscription) -> str | None:
+    """The mobile on file for the subscription's customer (E.164), the one that proves ownership."""
+    customer = session.get(Customer, subscription.customer_id)
+    return customer.mobile if customer is not None else None
+
+
 def find_request(session: Session, *, tracking_code: str) -> ServiceRequest | None:
     query = select(ServiceRequest).where(ServiceRequest.tracking_code == tracking_code)
     return session.exec(query).first()
+
+
+def subscriber_requests(
+    session: Session,
+    *,
+    channel: Channel,
+    user_id: str,
+    mobile: str | None,
+    tracking_code: str | None = None,
+    limit: int = 10,
+) -> list[ServiceRequest]:
+    """The requests a subscriber may follow and act on, newest first: those filed from this chat,
+    and those on subscriptions whose registered mobile is `mobile` (one the channel vouched for).
+    """
+    theirs = sa.and_(
+        col(ServiceRequest.channel) == channel, col(ServiceRequest.channel_user_id) == user_id
+    )
+    if mobile is not None:
+        owned = select(Subscription.id).join(Customer).where(Customer.mobile == mobile)
+        theirs = sa.or_(theirs, col(ServiceRequest.subscription_id).in_(owned))
+    query = select(ServiceRequest).where(theirs)
+    if tracking_code is not None:
+        query = query.where(ServiceRequest.tracking_code == tracking_code)
+    query = query.order_by(col(ServiceRequest.created_at).desc(), col(ServiceRequest.id).desc())
+    return list(session.exec(query.limit(limit)))
 
 
 def file_bill_review(
@@ -94,6 +143,49 @@ def file_bill_review(
         now=now,
         deadline=add_working_days(now, review_working_days, holidays(session)),
     )
+
+
+def file_removal(
+    session: Session,
+    *,
+    channel: Channel,
+    channel_user_id: str,
+    subscription_id: int,
+    reason: RemovalReason,
+    documents: list[DraftDocument],
+    now: datetime,
+    fee_announcement_working_days: int,
+) -> ServiceRequest:
+    """Files a permanent removal (جمع‌آوری دائم انشعاب) by a subscriber who has proved they hold
+    the registered mobile and acknowledged that a paid fee is not refunded (seed 001 §4).
+
+    Refused when a removal of the subscription is open, or without an ID card among the documents.
+    """
+    if not any(document.doc_type == DocumentType.ID_CARD for document in documents):
+        raise Refused("id_card_required")
+    # The subscription's row lock makes two chats filing at once take turns at this check.
+    session.exec(
+        select(Subscription).where(Subscription.id == subscription_id).with_for_update()
+    ).one()
+    existing = open_removal_of(session, subscription_id=subscription_id)
+    if existing is not None:
+        raise Refused("removal_open", tracking_code=existing.tracking_code)
+    request = file_request(
+        session,
+        kind=RequestKind.CONNECTION_REMOVAL,
+        channel=channel,
+        channel_user_id=channel_user_id,
+        subscription_id=subscription_id,
+        reason=reason,
+        description="",
+        documents=documents,
+        now=now,
+        deadline=add_working_days(now, fee_announcement_working_days, holidays(session)),
+    )
+    request.no_refund_acknowledged = True
+    session.add(request)
+    session.flush()
+    return request
 
 
 def file_request(

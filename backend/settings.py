@@ -49,6 +49,60 @@ class Settings(BaseSettings):
     # A bill correction changing the amount by more than this waits for a supervisor.
     two_person_limit_rials: int = Field(default=10_000_000, ge=0)
 
+    # One-time codes proving a subscription's registered mobile (sent by SMS).
+    otp_valid_minutes: int = Field(default=5, gt=0)
+    otp_max_attempts: int = Field(default=5, gt=0)
+    # After the last wrong try, no new code for that mobile until this long after it was sent.
+    otp_cooldown_minutes: int = Field(default=30, gt=0)
+    # A new code for the same mobile no sooner than this: nobody can flood a phone with codes.
+    otp_resend_seconds: int = Field(default=60, ge=0)
+
+    # Online payment: the provider ("dev": a page on our own web app) and the public address
+    # of the web app, which payment links and the provider's callbacks use.
+    payment_provider: str = "dev"
+    public_base_url: str = "http://127.0.0.1:8080"
+
+    # Notices: RQ on this Redis; None runs the same jobs in-process (the embedded default).
+    redis_url: str | None = None
+    # "console" (prints, appends to sms_console_path), "kavenegar" or "melipayamak".
+    sms_provider: str = "console"
+    sms_sender: str = ""  # the service line (خط خدماتی) messages go from and arrive at
+    sms_api_base: str | None = None  # the provider's own address unless set (tests point it)
+    sms_console_path: Path = VAR_DIR / "sms.jsonl"
+    kavenegar_api_key: SecretStr | None = None
+    melipayamak_username: str | None = None
+    melipayamak_password: SecretStr | None = None
+    # The inbound SMS webhook's path carries this; without it the webhook is not served.
+    sms_webhook_secret: SecretStr | None = None
+    # An SMS conversation's unfinished request is dropped after this much silence.
+    sms_session_ttl_minutes: int = Field(default=30, gt=0)
+    sms_max_parts: int = Field(default=3, gt=0)  # a notice by SMS is cut to this many parts
+    sms_reply_max_parts: int = Field(default=2, gt=0)  # and a reply to an inbound SMS to this
+    # Inbound SMS handled per sender and window; more get one warning, then silence.
+    sms_rate_limit: int = Field(default=20, gt=0)
+    sms_rate_window_seconds: int = Field(default=3600, gt=0)
+    # A notice's sends: tries on temporary failures, the first pause (doubling each time), and
+    # how long a job may hold a delivery before it is taken to have died and is sent again.
+    notice_max_attempts: int = Field(default=6, gt=0)
+    notice_retry_seconds: float = Field(default=30.0, gt=0)
+    notice_lease_seconds: float = Field(default=300.0, gt=0)
+    notice_relay_seconds: float = Field(default=2.0, gt=0)  # how often the relay looks
+
+    # Broadcasts: messages a second per bot token (the platform's limit, in a one-second
+    # window), the share of it kept free for interactive replies, rows claimed per chunk, SMS
+    # per bulk call, parallel sender jobs, a claim's lease, tries on 5xx/network errors with
+    # their first backoff (doubling), and how often the staff's progress message is updated.
+    broadcast_telegram_rate: int = Field(default=25, gt=0)
+    broadcast_bale_rate: int = Field(default=10, gt=0)
+    broadcast_interactive_reserve: float = Field(default=0.2, ge=0, lt=1)
+    broadcast_chunk_size: int = Field(default=100, gt=0)
+    broadcast_sms_batch: int = Field(default=100, gt=0)
+    broadcast_senders: int = Field(default=2, gt=0)
+    broadcast_lease_seconds: float = Field(default=30.0, gt=0)
+    broadcast_max_attempts: int = Field(default=5, gt=0)
+    broadcast_retry_seconds: float = Field(default=2.0, gt=0)
+    broadcast_progress_seconds: float = Field(default=5.0, gt=0)
+
 
 @lru_cache
 def get_settings() -> Settings:

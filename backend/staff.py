@@ -1,0 +1,436 @@
+"""Staff: accounts, who may run which command, what each role sees, and the staff-side queries."""
+
+import logging
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from backend import actions
+from backend.constants import (
+    FINAL_STATUSES,
+    Channel,
+    DocumentType,
+    EventAction,
+    PaymentMethod,
+    PaymentStatus,
+    RequestKind,
+    StaffRole,
+)
+from backend.identifiers import (
+    InvalidIdentifier,
+    mask_national_id,
+    normalize_mobile,
+    normalize_text,
+    strip_invisible,
+    to_ascii_digits,
+)
+from backend.models import (
+    ChannelIdentity,
+    Customer,
+    Payment,
+    RequestDocument,
+    RequestEvent,
+    ServiceRequest,
+    Staff,
+    Subscription,
+)
+from backend.settings import Settings
+from backend.workflows import Refused, allowed_actions
+
+log = logging.getLogger(__name__)
+
+R = StaffRole
+TEXT_MAX_CHARS = 2000  # notes, terms and explanations: the columns' length
+REFERENCE_MAX_CHARS = 100  # Payment.provider_ref
+QUEUE_PAGE_SIZE = 5  # requests per page of /queue: one screen of a phone
+HISTORY_SHOWN = 20  # latest events in /show; a long history would pass a message's length
+
+# --- Who may run which command: the one place permissions are decided ---
+
+# Every staff command, in the order /staffhelp lists them.
+COMMANDS = (
+    "staffhelp",
+    "queue",
+    "overdue",
+    "show",
+    "notices",
+    "note",
+    "take",
+    "assign",
+    "decide",
+    "approve",
+    "fee",
+    "paid",
+    "metertest",
+    "terms",
+    "collected",
+    "statement",
+    "settle",
+    "close",
+    "broadcast",
+    "broadcasts",
+)
+_COMMON = frozenset({"staffhelp", "queue", "overdue", "show", "notices", "note"})
+ROLE_COMMANDS: Mapping[StaffRole, frozenset[str]] = {
+    R.ADMIN: _COMMON | {"assign", "broadcast", "broadcasts"},
+    R.BILLING_REVIEWER: _COMMON | {"take", "decide", "close"},
+    R.FIELD_TECHNICIAN: _COMMON | {"take", "metertest", "collected"},
+    R.FINANCE: _COMMON | {"take", "fee", "paid", "terms", "statement", "settle", "close"},
+    R.SUPERVISOR: frozenset(COMMANDS),
+}
+
+
+def may(staff: Staff, command: str) -> bool:
+    return command in ROLE_COMMANDS[staff.role]
+
+
+def commands_of(staff: Staff) -> list[str]:
+    return [command for command in COMMANDS if may(staff, command)]
+
+
+# The command that performs each staff step of a workflow (taking a review leads to deciding it).
+STEP_COMMANDS: Mapping[EventAction, str] = {
+    EventAction.TAKE: "decide",
+    EventAction.UPHOLD: "decide",
+    EventAction.REJECT: "decide",
+    EventAction.CORRECT: "approve",
+    EventAction.ANNOUNCE_FEE: "fee",
+    EventAction.PAY_FEE: "paid",
+    EventAction.TEST_METER: "metertest",
+    EventAction.ANNOUNCE_TERMS: "terms",
+    EventAction.COLLECT: "collected",
+    EventAction.ISSUE_STATEMENT: "statement",
+    EventAction.SETTLE: "settle",
+    EventAction.CLOSE: "close",
+}
+
+
+def step_commands(request: ServiceRequest) -> list[str]:
+    """The commands that move the request on from where it stands (none: it waits on others)."""
+    return list(
+        dict.fromkeys(STEP_COMMANDS[a] for a in allowed_actions(request) if a in STEP_COMMANDS)
+    )
+
+
+# --- Accounts ---
+
+
+class StaffError(ValueError):
+    """A staff account that cannot be added; the message says why."""
+
+
+def add_staff(session: Session, *, full_name: str, phone: str, role: str) -> Staff:
+    name = normalize_text(full_name)
+    if not name:
+        raise StaffError("the name is empty")
+    if len(name) > 200:
+        raise StaffError(f"the name is too long ({len(name)} characters, at most 200)")
+    try:
+        mobile = normalize_mobile(phone)
+    except InvalidIdentifier:
+        raise StaffError(f"not an Iranian mobile number: {phone}") from None
+    try:
+        staff_role = StaffRole(role)
+    except ValueError:
+        raise StaffError(f"unknown role {role!r}: one of {', '.join(StaffRole)}") from None
+    if session.exec(select(Staff.id).where(Staff.phone == mobile)).first() is not None:
+        raise StaffError(f"a staff member already has the phone {mobile}")
+    staff = Staff(full_name=name, phone=mobile, role=staff_role)
+    session.add(staff)
+    session.flush()
+    log.info("staff:%s added as %s", staff.id, staff_role)  # no phone in logs
+    return staff
+
+
+def staff_for(session: Session, *, channel: Channel, user_id: str) -> Staff | None:
+    """The active staff member whose phone this messenger account has verified."""
+    query = (
+        select(Staff)
+        .join(ChannelIdentity, col(ChannelIdentity.phone) == col(Staff.phone))
+        .where(
+            ChannelIdentity.channel == channel,
+            ChannelIdentity.external_user_id == user_id,
+            col(ChannelIdentity.phone_verified),
+            col(Staff.active),
+        )
+    )
+    return session.exec(query).first()
+
+
+def authorize(session: Session, *, channel: Channel, user_id: str, command: str) -> Staff | None:
+    """The staff member if this account may run `command`; None for everyone else."""
+    staff = staff_for(session, channel=channel, user_id=user_id)
+    return staff if staff is not None and may(staff, command) else None
+
+
+def request_by_code(session: Session, code: str) -> ServiceRequest | None:
+    """The request, locked until the transaction ends: two staff acting on it take turns."""
+    query = select(ServiceRequest).where(ServiceRequest.tracking_code == code)
+    return session.exec(query.with_for_update()).first()
+
+
+def locked_request(session: Session, request_id: int) -> ServiceRequest:
+    request = session.get(ServiceRequest, request_id, with_for_update=True)
+    assert request is not None  # requests are never deleted
+    return request
+
+
+def staff_by_actor(session: Session, actors: Iterable[str]) -> dict[str, Staff]:
+    """The staff member behind each "staff:ID" actor of the history (actions.staff_actor)."""
+    ids = {int(a.partition(":")[2]) for a in actors if re.fullmatch(r"staff:[0-9]+", a)}
+    found = session.exec(select(Staff).where(col(Staff.id).in_(ids))).all() if ids else []
+    return {actions.staff_actor(staff): staff for staff in found}
+
+
+def eligible_assignees(session: Session, request: ServiceRequest) -> list[Staff]:
+    """Active staff who may take the request's next step; anyone when it waits on the subscriber."""
+    wanted = step_commands(request)
+    everyone = session.exec(select(Staff).where(col(Staff.active)).order_by(col(Staff.full_name)))
+    return [s for s in everyone if not wanted or any(may(s, command) for command in wanted)]
+
+
+def take(
+    session: Session, request: ServiceRequest, staff: Staff, *, now: datetime, settings: Settings
+) -> None:
+    """A review is taken by its workflow; a removal, which has no such step, is assigned to self."""
+    if request.kind == RequestKind.BILL_REVIEW:
+        actions.take(session, request, staff, now=now, settings=settings)
+    else:
+        actions.assign(session, request, staff, by=staff, now=now, settings=settings)
+
+
+def ensure_open(request: ServiceRequest) -> None:
+    if request.status in FINAL_STATUSES:
+        raise Refused("wrong_status", status=request.status)
+
+
+# --- What each role sees of the subscriber ---
+
+
+class Detail(StrEnum):
+    NAME = "name"
+    MOBILE = "mobile"
+    ADDRESS = "address"
+    BILL = "bill"  # the bills' figures and the money asked
+    FULL_NATIONAL_ID = "full_national_id"  # others see it masked
+    IDENTITY_DOCUMENTS = "identity_documents"  # ID card, deed, lease
+
+
+ROLE_SEES: Mapping[StaffRole, frozenset[Detail]] = {
+    R.ADMIN: frozenset(Detail),
+    R.SUPERVISOR: frozenset(Detail),
+    R.BILLING_REVIEWER: frozenset({Detail.NAME, Detail.BILL}),
+    # Field work needs to find the place and call ahead.
+    R.FIELD_TECHNICIAN: frozenset({Detail.NAME, Detail.MOBILE, Detail.ADDRESS}),
+    R.FINANCE: frozenset({Detail.NAME, Detail.BILL}),
+}
+
+
+def sees(staff: Staff, detail: Detail) -> bool:
+    return detail in ROLE_SEES[staff.role]
+
+
+@dataclass(frozen=True)
+class SubscriberView:
+    """The subscriber as one staff member may see them; None where their role does not."""
+
+    bill_id: str
+    name: str | None
+    mobile: str | None
+    national_id: str | None
+    address: str | None
+
+
+def subscriber_view(session: Session, request: ServiceRequest, staff: Staff) -> SubscriberView:
+    subscription = session.get(Subscription, request.subscription_id)
+    assert subscription is not None
+    customer = session.get(Customer, subscription.customer_id)
+    assert customer is not None
+    national_id = customer.national_id
+    if national_id and not sees(staff, Detail.FULL_NATIONAL_ID):
+        national_id = mask_national_id(national_id)
+    return SubscriberView(
+        bill_id=subscription.bill_id,
+        name=customer.full_name if sees(staff, Detail.NAME) else None,
+        mobile=customer.mobile if sees(staff, Detail.MOBILE) else None,
+        national_id=national_id,
+        address=subscription.address if sees(staff, Detail.ADDRESS) else None,
+    )
+
+
+def documents_for(session: Session, request: ServiceRequest, staff: Staff) -> list[RequestDocument]:
+    """The request's documents; identity papers only for roles that see full identities."""
+    query = select(RequestDocument).where(RequestDocument.request_id == request.id)
+    if not sees(staff, Detail.IDENTITY_DOCUMENTS):
+        query = query.where(RequestDocument.doc_type == DocumentType.EVIDENCE)
+    return list(session.exec(query.order_by(col(RequestDocument.id))))
+
+
+# --- Queue, history, notices ---
+
+
+class QueueSection(StrEnum):
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    OVERDUE = "overdue"  # anyone's: the supervisors' view
+
+
+@dataclass(frozen=True)
+class QueueView:
+    counts: dict[QueueSection, int]  # open requests in each section
+    section: QueueSection
+    requests: list[ServiceRequest]  # one page of the section
+    page: int  # from 0, within range
+    pages: int
+
+
+def _queue(
+    staff: Staff, section: QueueSection, kind: RequestKind | None, now: datetime
+) -> SelectOfScalar[ServiceRequest]:
+    query = select(ServiceRequest).where(col(ServiceRequest.status).not_in(list(FINAL_STATUSES)))
+    if kind is not None:
+        query = query.where(ServiceRequest.kind == kind)
+    if section == QueueSection.MINE:
+        return query.where(ServiceRequest.assignee_id == staff.id)
+    if section == QueueSection.UNASSIGNED:
+        return query.where(col(ServiceRequest.assignee_id).is_(None))
+    return query.where(col(ServiceRequest.step_deadline) < now)
+
+
+def queue_view(
+    session: Session,
+    *,
+    staff: Staff,
+    section: QueueSection | None,
+    kind: RequestKind | None,
+    page: int,
+    now: datetime,
+) -> QueueView:
+    """One page of a section's open requests, the nearest deadline first (those waiting on
+    nobody last). Without a section: their own requests, or the unassigned when they have none."""
+    counts = {
+        each: session.exec(
+            select(func.count()).select_from(_queue(staff, each, kind, now).subquery())
+        ).one()
+        for each in QueueSection
+    }
+    if section is None:
+        section = QueueSection.MINE if counts[QueueSection.MINE] else QueueSection.UNASSIGNED
+    pages = max(1, math.ceil(counts[section] / QUEUE_PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    deadline = col(ServiceRequest.step_deadline)
+    query = _queue(staff, section, kind, now).order_by(
+        deadline.is_(None), deadline, col(ServiceRequest.id)
+    )
+    requests = session.exec(query.offset(page * QUEUE_PAGE_SIZE).limit(QUEUE_PAGE_SIZE)).all()
+    return QueueView(counts, section, list(requests), page, pages)
+
+
+def history(session: Session, request: ServiceRequest) -> list[RequestEvent]:
+    query = select(RequestEvent).where(RequestEvent.request_id == request.id)
+    return list(session.exec(query.order_by(col(RequestEvent.id))))
+
+
+# --- Payments at the desk or the bank ---
+
+
+DESK_METHODS = (PaymentMethod.IN_PERSON, PaymentMethod.BANK)
+
+
+def payable(session: Session, request: ServiceRequest, provider_ref: str) -> Payment | None:
+    """The payment a receipt pays; None when that receipt is already recorded for the request
+    (a repeated /paid must not pay the next payment too)."""
+    recorded = session.exec(
+        select(Payment.id).where(
+            Payment.request_id == request.id,
+            Payment.provider_ref == provider_ref,
+            Payment.status == PaymentStatus.PAID,
+        )
+    ).first()
+    if recorded is not None:
+        return None
+    pending = actions.pending_payment_of(session, request)
+    if pending is None:
+        raise Refused("nothing_to_pay")
+    return pending
+
+
+def record_desk_payment(
+    session: Session,
+    request: ServiceRequest,
+    staff: Staff,
+    *,
+    provider_ref: str,
+    method: PaymentMethod,
+    now: datetime,
+    settings: Settings,
+) -> Payment | None:
+    """Records the pending payment as paid at the desk or a bank; None if that receipt was."""
+    if method not in DESK_METHODS:
+        raise Refused("bad_method")
+    payment = payable(session, request, provider_ref)
+    if payment is None:
+        return None
+    actions.record_payment(
+        session,
+        reference=payment.reference,
+        method=method,
+        provider_ref=provider_ref,
+        actor=actions.staff_actor(staff),
+        now=now,
+        settings=settings,
+    )
+    return payment
+
+
+# --- Reading what staff type ---
+
+# Digits, grouped by thousands with "," "٬" or "،" or not at all; an optional sign.
+_AMOUNT = re.compile(r"([+-]?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)", re.ASCII)
+_SEPARATORS = str.maketrans({"٬": ",", "،": ",", "\u2212": "-", "\u066b": "."})
+
+
+def _number(text: str) -> tuple[str, int] | None:
+    cleaned = to_ascii_digits(strip_invisible(text)).translate(_SEPARATORS).replace(" ", "")
+    match = _AMOUNT.fullmatch(cleaned)
+    return (match.group(1), int(match.group(2).replace(",", ""))) if match else None
+
+
+def parse_amount(text: str, *, signed: bool = False) -> int:
+    """Rials as staff type them: Persian, Arabic or ASCII digits, with separators; a sign only
+    where `signed` (a statement: + the subscriber owes, - the company owes)."""
+    parsed = _number(text)
+    if parsed is None or (parsed[0] and not signed):
+        raise Refused("bad_amount")
+    sign, value = parsed
+    return -value if sign == "-" else value
+
+
+def parse_reading(text: str) -> int:
+    parsed = _number(text)
+    if parsed is None or parsed[0]:
+        raise Refused("bad_reading")
+    return parsed[1]
+
+
+def clean_text(text: str) -> str:
+    """Free text for the history and the subscriber: normalized, not empty, within the column."""
+    cleaned = normalize_text(text)
+    if not strip_invisible(cleaned).strip():
+        raise Refused("empty_text")
+    if len(cleaned) > TEXT_MAX_CHARS:
+        raise Refused("text_too_long", max_chars=TEXT_MAX_CHARS, length=len(cleaned))
+    return cleaned
+
+
+def clean_reference(text: str) -> str:
+    reference = to_ascii_digits(strip_invisible(text)).strip()
+    if not reference or len(reference) > REFERENCE_MAX_CHARS:
+        raise Refused("bad_reference", max_chars=REFERENCE_MAX_CHARS)
+    return reference
