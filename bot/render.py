@@ -7,7 +7,7 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 
-from dialogs.events import Reply
+from dialogs.events import Button, Reply
 from locales.values import LRI, PDI, Markup, Msg, render
 
 CALLBACK_DATA_LIMIT = 64  # bytes, the Bot API's limit
@@ -26,10 +26,14 @@ def keyboard(reply: Reply, locale: str) -> InlineKeyboardMarkup | ReplyKeyboardM
     if reply.request_contact:
         share = KeyboardButton(text=render(Msg("phone.share_button"), locale), request_contact=True)
         return ReplyKeyboardMarkup(keyboard=[[share]], resize_keyboard=True, one_time_keyboard=True)
-    if not reply.buttons:
+    return inline_keyboard(reply.buttons, locale)
+
+
+def inline_keyboard(buttons: list[list[Button]], locale: str) -> InlineKeyboardMarkup | None:
+    if not buttons:
         return None
     rows = []
-    for row in reply.buttons:
+    for row in buttons:
         for button in row:
             if len(button.value.encode()) > CALLBACK_DATA_LIMIT:
                 raise ValueError(f"callback data over {CALLBACK_DATA_LIMIT} bytes: {button.value}")

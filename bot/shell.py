@@ -2,7 +2,7 @@
 
 import mimetypes
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -18,6 +18,7 @@ from dialogs.app import make_dialog_engine
 from dialogs.engine import Answer, DialogEngine
 from dialogs.events import Event, EventKind, IncomingFile
 from locales.values import PLAIN, render
+from notifications.runtime import Notifier
 
 DEFAULT_USER = "local"
 HELP = """Terminal chat. Type answers, or a button's number or label.
@@ -91,7 +92,12 @@ def _start(engine: DialogEngine, user: str, out: TextIO) -> None:
     print_answer(engine.handle(Event(Channel.SHELL, user, EventKind.TEXT, text="/start")), out)
 
 
-def chat(engine: DialogEngine, stdin: TextIO, out: TextIO) -> None:
+def chat(
+    engine: DialogEngine,
+    stdin: TextIO,
+    out: TextIO,
+    after_event: Callable[[], None] = lambda: None,
+) -> None:
     user = DEFAULT_USER
     _start(engine, user, out)
     for raw in _lines(stdin):
@@ -110,6 +116,7 @@ def chat(engine: DialogEngine, stdin: TextIO, out: TextIO) -> None:
             print(event, file=out)
             continue
         print_answer(engine.handle(event), out)
+        after_event()
 
 
 def main() -> None:
@@ -119,4 +126,6 @@ def main() -> None:
         db=get_engine(), settings=settings, storage=LocalFileStorage(settings.files_dir)
     )
     print(HELP)
-    chat(engine, sys.stdin, sys.stdout)
+    notifier = Notifier(settings, get_engine())
+    # On the embedded default the notices an event caused are sent (console SMS) right after it.
+    chat(engine, sys.stdin, sys.stdout, notifier.run_pending if notifier.inline else lambda: None)

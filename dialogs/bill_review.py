@@ -1,17 +1,15 @@
 """The bill review flow (اعتراض به صورت‌حساب): bill ID, bill, reason, description, documents."""
 
-from typing import Any
-
 from sqlmodel import select
 
-from backend.constants import ReviewReason, SubscriptionStatus
+from backend.constants import Channel, DocumentType, ReviewReason, SubscriptionStatus
 from backend.identifiers import (
     InvalidIdentifier,
     normalize_text,
     parse_electricity_bill_id,
     strip_invisible,
 )
-from backend.models import Bill
+from backend.models import Bill, Subscription
 from backend.service_requests import (
     DraftDocument,
     file_bill_review,
@@ -20,17 +18,12 @@ from backend.service_requests import (
     open_review_of_bill,
 )
 from dialogs import states
+from dialogs.documents import DONE as DONE  # re-exported: the review flow's "done" button
+from dialogs.documents import DocumentsStep
 from dialogs.engine import Context, Step
-from dialogs.events import Button, FileTooLarge, IncomingFile, Reply
+from dialogs.events import Button, Reply
 from locales.values import Code, Msg, Rials, tehran_date
 
-# What a document may be, recognised by its first bytes as well as by what the channel says.
-ACCEPTED_TYPES = {
-    "image/jpeg": b"\xff\xd8\xff",
-    "image/png": b"\x89PNG\r\n\x1a\n",
-    "application/pdf": b"%PDF-",
-}
-DONE = "docs:done"
 CONFIRM = "summary:confirm"
 EDIT = "summary:edit"
 EDITABLE = {
@@ -58,6 +51,23 @@ def _bill_label(bill: Bill) -> Msg:
     )
 
 
+def subscription_for_bill_id(ctx: Context, text: str) -> Subscription | None:
+    """The subscription whose bill ID was typed; None after saying what is wrong with it."""
+    try:
+        bill_id = parse_electricity_bill_id(text)
+    except InvalidIdentifier as error:
+        ctx.retry(f"review.bill_id_{error.reason}")
+        return None
+    subscription = find_subscription(ctx.session, bill_id=bill_id)
+    if subscription is None:
+        ctx.retry("review.bill_id_unknown", bill_id=Code(bill_id))
+        return None
+    if subscription.status == SubscriptionStatus.REMOVED:
+        ctx.retry("review.subscription_removed", bill_id=Code(bill_id))
+        return None
+    return subscription
+
+
 class BillIdStep(Step):
     name = states.REVIEW_BILL_ID
     back = states.MENU
@@ -67,20 +77,11 @@ class BillIdStep(Step):
         return Reply(Msg("review.ask_bill_id"))
 
     def on_text(self, ctx: Context, text: str) -> None:
-        try:
-            bill_id = parse_electricity_bill_id(text)
-        except InvalidIdentifier as error:
-            ctx.retry(f"review.bill_id_{error.reason}")
-            return
-        subscription = find_subscription(ctx.session, bill_id=bill_id)
+        subscription = subscription_for_bill_id(ctx, text)
         if subscription is None:
-            ctx.retry("review.bill_id_unknown", bill_id=Code(bill_id))
-            return
-        if subscription.status == SubscriptionStatus.REMOVED:
-            ctx.retry("review.subscription_removed", bill_id=Code(bill_id))
             return
         if ctx.draft.get("subscription_id") != subscription.id:
-            ctx.draft.update(subscription_id=subscription.id, bill_id=bill_id)
+            ctx.draft.update(subscription_id=subscription.id, bill_id=subscription.bill_id)
             ctx.draft.pop("disputed_bill_id", None)
             ctx.go(states.REVIEW_BILL)  # a new subscription's bill must be chosen, even on edit
         else:
@@ -152,75 +153,23 @@ class DescriptionStep(Step):
             ctx.retry("review.description_too_long", max=limit, length=len(description))
         else:
             ctx.draft["description"] = description
-            _advance(ctx, states.REVIEW_DOCUMENTS)
+            if ctx.event.channel == Channel.SMS:  # no files by SMS: straight to the summary
+                ctx.say("review.documents_later")
+                _advance(ctx, states.REVIEW_SUMMARY)
+            else:
+                _advance(ctx, states.REVIEW_DOCUMENTS)
 
 
-class DocumentsStep(Step):
+class EvidenceStep(DocumentsStep):
     name = states.REVIEW_DOCUMENTS
     back = states.REVIEW_DESCRIPTION
     help = "help.documents"
+    doc_type = DocumentType.EVIDENCE
+    prompt_key = "review.ask_documents"
 
-    def prompt(self, ctx: Context) -> Reply:
-        count = len(ctx.draft.setdefault("documents", []))
-        return Reply(
-            Msg(
-                "review.ask_documents",
-                {"count": count, "max": ctx.settings.max_documents, "max_mb": self._max_mb(ctx)},
-            ),
-            buttons=[[Button(Msg("review.documents_done"), DONE)]],
-        )
-
-    def on_choice(self, ctx: Context, value: str) -> None:
-        if value == DONE:
-            ctx.draft.pop("return_to", None)
-            ctx.go(states.REVIEW_SUMMARY)
-
-    def on_text(self, ctx: Context, text: str) -> None:
-        ctx.retry("review.documents_send_file")
-
-    def on_file(self, ctx: Context, file: IncomingFile) -> None:
-        documents: list[dict[str, Any]] = ctx.draft.setdefault("documents", [])
-        settings = ctx.settings
-        if len(documents) >= settings.max_documents:
-            ctx.retry("review.documents_full", max=settings.max_documents)
-        elif file.content_type not in ACCEPTED_TYPES:
-            ctx.retry("review.document_bad_type", name=file.name)
-        elif file.size_bytes > settings.max_document_bytes:
-            ctx.retry("review.document_too_large", name=file.name, max_mb=self._max_mb(ctx))
-        else:
-            self._store(ctx, file, documents)
-
-    def _store(self, ctx: Context, file: IncomingFile, documents: list[dict[str, Any]]) -> None:
-        try:
-            content: bytes | None = file.fetch()
-        except FileTooLarge:
-            content = None
-        # The declared size and type are the sender's word; the bytes are checked too.
-        if content is None or len(content) > ctx.settings.max_document_bytes:
-            ctx.retry("review.document_too_large", name=file.name, max_mb=self._max_mb(ctx))
-            return
-        if not content.startswith(ACCEPTED_TYPES[file.content_type]):
-            ctx.retry("review.document_bad_type", name=file.name)
-            return
-        stored = ctx.storage.save(content)
-        if any(document["sha256"] == stored.sha256 for document in documents):
-            ctx.retry("review.document_duplicate", name=file.name)
-            return
-        documents.append(
-            {
-                "storage_key": stored.key,
-                "sha256": stored.sha256,
-                "size_bytes": stored.size_bytes,
-                "content_type": file.content_type,
-                "original_name": file.name[:255],
-            }
-        )
-        ctx.say("review.document_received", name=file.name)
-        ctx.go(self.name)
-
-    @staticmethod
-    def _max_mb(ctx: Context) -> int:
-        return ctx.settings.max_document_bytes // (1024 * 1024)
+    def on_done(self, ctx: Context) -> None:
+        ctx.draft.pop("return_to", None)
+        ctx.go(states.REVIEW_SUMMARY)
 
 
 class SummaryStep(Step):
@@ -299,7 +248,7 @@ STEPS: list[Step] = [
     BillStep(),
     ReasonStep(),
     DescriptionStep(),
-    DocumentsStep(),
+    EvidenceStep(),
     SummaryStep(),
     EditStep(),
 ]

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from backend.constants import Channel
 from backend.conversations import claim_event, ensure_identity, lock_conversation, save_conversation
 from backend.db import session_scope
 from backend.identifiers import to_ascii_digits
@@ -74,6 +75,9 @@ class Step:
     name: ClassVar[str]
     back: ClassVar[str | None] = None  # where the back button leads; None: no back button
     help: ClassVar[str] = "help.general"
+    # Buttons valued "<prefix>:..." reach this step's on_choice in any state, also from messages
+    # sent outside the dialog (notices); such a step re-checks everything the value asks for.
+    standing_prefix: ClassVar[str | None] = None
 
     def prompt(self, ctx: Context) -> Reply:
         raise NotImplementedError
@@ -95,6 +99,8 @@ class Step:
 
 
 Command = Callable[[Context, str], None]
+# Offered a command the engine does not know (name, argument); True when it took it.
+OtherCommands = Callable[[Context, str, str], bool]
 
 
 class DialogEngine:
@@ -106,12 +112,15 @@ class DialogEngine:
         storage: FileStorage,
         steps: Iterable[Step],
         clock: Callable[[], datetime] = utcnow,
+        other_commands: OtherCommands = lambda ctx, name, argument: False,
     ) -> None:
         self.db = db
         self.settings = settings
         self.storage = storage
         self.steps = {step.name: step for step in steps}
+        self.standing = {s.standing_prefix: s for s in self.steps.values() if s.standing_prefix}
         self.clock = clock
+        self.other_commands = other_commands
         self.commands: dict[str, Command] = {
             "start": self._start,
             "cancel": lambda ctx, _: self._cancel(ctx),
@@ -151,18 +160,22 @@ class DialogEngine:
         event, conversation = ctx.event, ctx.conversation
         idle = ctx.now - conversation.updated_at
         if conversation.data.get("draft") and idle > timedelta(
-            minutes=self.settings.draft_ttl_minutes
+            minutes=self.settings.sms_session_ttl_minutes
+            if event.channel == Channel.SMS
+            else self.settings.draft_ttl_minutes
         ):
             ctx.say("draft.expired")
             ctx.reset()
             return
         if event.kind == EventKind.TEXT and event.text.startswith("/"):
             name, _, argument = event.text[1:].partition(" ")
-            command = self.commands.get(name.split("@")[0].lower())
-            if command is None:
-                ctx.retry("input.unknown_command")
-            else:
+            name = name.split("@")[0].lower()
+            command = self.commands.get(name)
+            if command is not None:
                 command(ctx, argument.strip())
+            elif not self.other_commands(ctx, name, argument.strip()):
+                # Also what a user gets for a command they may not run: it does not exist for them.
+                ctx.retry("input.unknown_command")
             return
         kind, choice = event.kind, event.choice
         if kind == EventKind.TEXT:
@@ -183,7 +196,10 @@ class DialogEngine:
             ctx.go(conversation.state)
 
     def _on_choice(self, ctx: Context, step: Step, value: str) -> None:
-        if value not in {shown for shown, _ in ctx.conversation.data.get("buttons", [])}:
+        standing = self.standing.get(value.partition(":")[0])
+        if standing is not None:
+            standing.on_choice(ctx, value)
+        elif value not in {shown for shown, _ in ctx.conversation.data.get("buttons", [])}:
             ctx.retry("input.button_expired")
         elif value == NAV_BACK:
             ctx.go(step.back or states.MENU)

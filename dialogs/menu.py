@@ -21,6 +21,9 @@ class MenuStep(Step):
             buttons=[
                 [Button(Msg("menu.bill_review"), "menu:review")],
                 [Button(Msg("menu.track"), "menu:track")],
+                [Button(Msg("menu.removal"), "menu:removal")],
+                [Button(Msg("menu.my_requests"), "menu:my_requests")],
+                [Button(Msg("menu.follow"), "menu:follow")],
                 [Button(Msg("menu.phone"), "menu:phone")],
                 [Button(Msg("menu.language"), "menu:language")],
             ],
@@ -31,6 +34,12 @@ class MenuStep(Step):
             ctx.go(states.REVIEW_BILL_ID)
         elif value == "menu:track":
             ctx.go(states.TRACK_CODE)
+        elif value == "menu:removal":
+            ctx.go(states.REMOVAL_BILL_ID)
+        elif value == "menu:my_requests":
+            ctx.go(states.MY_REQUESTS)
+        elif value == "menu:follow":
+            ctx.go(states.FOLLOW_LIST)
         elif value == "menu:phone":
             ctx.go(states.PHONE)
         elif value == "menu:language":

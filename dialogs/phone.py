@@ -8,6 +8,18 @@ from dialogs.events import Reply
 from locales.values import Code, Msg
 
 
+def own_mobile(ctx: Context, phone: str, is_own: bool) -> str | None:
+    """The sender's own shared mobile as E.164; None after saying why the contact does not count."""
+    if not is_own:
+        ctx.retry("phone.not_yours")
+        return None
+    try:
+        return normalize_mobile(phone)
+    except InvalidIdentifier:
+        ctx.retry("phone.not_mobile")
+        return None
+
+
 class PhoneStep(Step):
     name = states.PHONE
     back = states.MENU
@@ -21,13 +33,8 @@ class PhoneStep(Step):
         ctx.retry("phone.use_button")
 
     def on_contact(self, ctx: Context, phone: str, is_own: bool) -> None:
-        if not is_own:
-            ctx.retry("phone.not_yours")
-            return
-        try:
-            mobile = normalize_mobile(phone)
-        except InvalidIdentifier:
-            ctx.retry("phone.not_mobile")
+        mobile = own_mobile(ctx, phone, is_own)
+        if mobile is None:
             return
         found = verify_phone(
             ctx.session, channel=ctx.event.channel, user_id=ctx.event.user_id, phone=mobile

@@ -1,4 +1,4 @@
-"""Recognise opt-out («لغو۱۱», STOP) and opt-in («شروع», START) replies to our SMS line."""
+"""Recognise the keywords texted to our SMS line: opt-out («لغو۱۱»), opt-in («شروع»), help."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from backend.identifiers import normalize_text, strip_invisible, to_ascii_digits
 # a request.
 _OPT_OUT = re.compile(r"(?:لغو|stop|off)[0-9]*")
 _OPT_IN = re.compile(r"(?:شروع|start)[0-9]*")
+_HELP = frozenset({"راهنما", "راهنمایی", "help", "کمک"})
 # Spaces, punctuation, tatweel and diacritics (none of them word characters) between letters.
 _NOT_WORD = re.compile(r"[\W_\u0640]+")
 
@@ -29,3 +30,8 @@ def is_opt_out(text: str) -> bool:
 def is_opt_in(text: str) -> bool:
     """Whether the reply asks to receive them again: «شروع», «شروع ۱۱», START."""
     return _OPT_IN.fullmatch(_keyword(text)) is not None
+
+
+def is_help(text: str) -> bool:
+    """Whether the text asks what one can text us: «راهنما», «کمک», HELP."""
+    return _keyword(text) in _HELP

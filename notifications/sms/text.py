@@ -57,21 +57,25 @@ def _with_ellipsis(prefix: str, text: str) -> str:
     return body + (_ELLIPSIS_GSM7 if is_gsm7(body or text) else _ELLIPSIS_UCS2)
 
 
-def fit_to_parts(text: str, max_parts: int) -> str:
+def fit_to_parts(text: str, max_parts: int, *, tail: str = "") -> str:
     """The text itself if it fits in `max_parts` parts, else its longest fitting head + "…".
 
     The cut falls between words. Only when not even the first word fits is a word cut, and
     then never inside a run of digits or Latin letters (codes, amounts, tracking numbers). A
-    GSM-7 head ends with "..." instead, so that it stays GSM-7.
+    GSM-7 head ends with "..." instead, so that it stays GSM-7. A `tail` (the numbered choices
+    of a reply) follows the text whole, and only the text is cut; a tail that cannot fit even
+    after an empty text is cut with it.
     """
     if max_parts < 1:
         raise ValueError("max_parts must be at least 1")
-    if parts_needed(text) <= max_parts:
-        return text
+    if parts_needed(text + tail) <= max_parts:
+        return text + tail
 
     def fits(end: int) -> bool:
-        return parts_needed(_with_ellipsis(text[:end], text)) <= max_parts
+        return parts_needed(_with_ellipsis(text[:end], text) + tail) <= max_parts
 
+    if tail and not fits(0):
+        return fit_to_parts(text + tail, max_parts)
     word_ends = [i for i in range(1, len(text)) if text[i].isspace() and not text[i - 1].isspace()]
     end = _last_fitting(word_ends, fits)
     if end is None:
@@ -81,7 +85,7 @@ def fit_to_parts(text: str, max_parts: int) -> str:
             if not (_is_code_char(text[i - 1]) and _is_code_char(text[i]))
         ]
         end = _last_fitting(outside_codes, fits)
-    return _with_ellipsis(text[:end] if end else "", text)
+    return _with_ellipsis(text[:end] if end else "", text) + tail
 
 
 def _last_fitting(candidates: Sequence[int], fits: Callable[[int], bool]) -> int | None:

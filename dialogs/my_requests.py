@@ -1,0 +1,231 @@
+"""A subscriber's own requests: each one's status, and buttons for what they can do about it now."""
+
+from sqlmodel import Session
+
+from backend.actions import answer_terms, pending_payment_of, subscriber_actor, withdraw
+from backend.constants import EventAction, RequestKind, RequestStatus
+from backend.models import ServiceRequest, Subscription
+from backend.otp import vouched_mobile
+from backend.payments import make_payment_provider
+from backend.service_requests import subscriber_requests
+from backend.workflows import FEE_PAID_STATUSES, Refused, allowed_actions
+from dialogs import states
+from dialogs.engine import Context, Step
+from dialogs.events import Button, Reply
+from locales.values import Code, Msg, Rials, tehran_date
+
+PREFIX = "req"
+LISTED = 10  # the newest requests shown in "my requests"
+CONFIRMED = ("withdraw", "decline")  # actions that ask "are you sure?" first
+
+
+def _value(action: str, request: ServiceRequest) -> str:
+    return f"{PREFIX}:{action}:{request.tracking_code}"
+
+
+def request_buttons(
+    session: Session, request: ServiceRequest, *, withdraw: bool = True
+) -> list[list[Button]]:
+    """What the subscriber can do about the request now, as buttons. Notices carry these too,
+    but not "withdraw": a tap on a receipt should not look like the way to go on."""
+    allowed = allowed_actions(request)
+    rows = []
+    payment = pending_payment_of(session, request)
+    if payment is not None:
+        label = Msg(f"requests.pay_{payment.purpose}", {"amount": Rials(payment.amount_rials)})
+        rows.append([Button(label, _value("pay", request))])
+    if EventAction.ACCEPT_TERMS in allowed:
+        rows.append(
+            [
+                Button(Msg("requests.accept"), _value("accept", request)),
+                Button(Msg("requests.decline"), _value("decline", request)),
+            ]
+        )
+    if withdraw and EventAction.WITHDRAW in allowed:
+        rows.append([Button(Msg("requests.withdraw"), _value("withdraw", request))])
+    if request.kind == RequestKind.CONNECTION_REMOVAL and request.status == RequestStatus.CLOSED:
+        rows.append([Button(Msg("requests.clearance_button"), _value("clearance", request))])
+    return rows
+
+
+def _theirs(ctx: Context, code: str | None = None) -> list[ServiceRequest]:
+    """The sender's requests (or the one with `code`, if it is theirs), newest first."""
+    channel, user_id = ctx.event.channel, ctx.event.user_id
+    return subscriber_requests(
+        ctx.session,
+        channel=channel,
+        user_id=user_id,
+        mobile=vouched_mobile(ctx.session, channel=channel, user_id=user_id),
+        tracking_code=code,
+        limit=LISTED,
+    )
+
+
+def _summary(request: ServiceRequest) -> dict[str, object]:
+    return {
+        "code": Code(request.tracking_code),
+        "kind": Msg(f"kind.{request.kind}"),
+        "status": Msg(f"status.{request.status}"),
+    }
+
+
+class MyRequestsStep(Step):
+    name = states.MY_REQUESTS
+    back = states.MENU
+    help = "help.my_requests"
+
+    def prompt(self, ctx: Context) -> Reply:
+        requests = _theirs(ctx)
+        if not requests:
+            return Reply(Msg("requests.none"))
+        buttons = [
+            [Button(Msg("requests.item", _summary(request)), _value("show", request))]
+            for request in requests
+        ]
+        return Reply(Msg("requests.list"), buttons=buttons)
+
+
+class RequestStep(Step):
+    """One request, and every "req:<action>:<code>" button, wherever it was pressed."""
+
+    name = states.MY_REQUEST
+    back = states.MY_REQUESTS
+    help = "help.my_requests"
+    standing_prefix = PREFIX
+
+    def prompt(self, ctx: Context) -> Reply:
+        found = _theirs(ctx, ctx.conversation.data.get("request", ""))
+        if not found:
+            return Reply(Msg("requests.not_found"))
+        request = found[0]
+        params = _summary(request) | {"filed": tehran_date(request.created_at)}
+        if request.status == RequestStatus.TERMS_ANNOUNCED:
+            message = Msg("requests.detail_terms", params | {"terms": request.terms or ""})
+        else:
+            message = Msg("requests.detail", params)
+        return Reply(message, buttons=request_buttons(ctx.session, request))
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        action, _, code = value.removeprefix(f"{PREFIX}:").partition(":")
+        found = _theirs(ctx, code)
+        if not found:
+            ctx.retry("requests.not_found")
+            return
+        request = found[0]
+        # Locked and read afresh: staff may be moving the same request right now.
+        ctx.session.refresh(request, with_for_update=True)
+        ctx.conversation.data["request"] = code
+        try:
+            self._act(ctx, request, action)
+        except Refused:
+            ctx.say("requests.not_now", status=Msg(f"status.{request.status}"))
+            ctx.go(states.MY_REQUEST)
+
+    def _act(self, ctx: Context, request: ServiceRequest, action: str) -> None:
+        if action in CONFIRMED:
+            self._ask(ctx, request, action)
+            return
+        if action == "confirm":
+            self._confirmed(ctx, request)
+            return
+        if action == "pay":
+            payment = pending_payment_of(ctx.session, request)
+            if payment is None:
+                raise Refused("nothing_to_pay")
+            link = make_payment_provider(ctx.settings).link(payment)
+            ctx.say("requests.pay_link", amount=Rials(payment.amount_rials), link=link)
+        elif action == "accept":
+            actor = subscriber_actor(ctx.event.channel)
+            answer_terms(
+                ctx.session, request, accept=True, actor=actor, now=ctx.now, settings=ctx.settings
+            )
+            ctx.say("requests.terms_accepted", code=Code(request.tracking_code))
+        elif action == "clearance":
+            self._clearance(ctx, request)
+        elif action != "show":
+            raise Refused("unknown_action")
+        ctx.go(states.MY_REQUEST)
+
+    @staticmethod
+    def _ask(ctx: Context, request: ServiceRequest, action: str) -> None:
+        wanted = EventAction.WITHDRAW if action == "withdraw" else EventAction.DECLINE_TERMS
+        if wanted not in allowed_actions(request):
+            raise Refused("wrong_status")
+        ctx.conversation.data["pending"] = {
+            "action": action,
+            "code": request.tracking_code,
+            # Once the fee is paid, the question says that nothing is refunded (seed 001 §4).
+            "no_refund": request.status in FEE_PAID_STATUSES,
+        }
+        ctx.go(states.MY_REQUEST_CONFIRM)
+
+    def _confirmed(self, ctx: Context, request: ServiceRequest) -> None:
+        """Does what the confirmation asked about, if it is the one on screen."""
+        pending = ctx.conversation.data.get("pending")
+        on_screen = ctx.conversation.state == states.MY_REQUEST_CONFIRM
+        if pending is None or not on_screen or pending["code"] != request.tracking_code:
+            ctx.retry("input.button_expired")
+            return
+        del ctx.conversation.data["pending"]
+        actor = subscriber_actor(ctx.event.channel)
+        code = Code(request.tracking_code)
+        if pending["action"] == "decline":
+            answer_terms(
+                ctx.session, request, accept=False, actor=actor, now=ctx.now, settings=ctx.settings
+            )
+            ctx.say("requests.archived", code=code)
+        else:
+            try:
+                withdraw(
+                    ctx.session,
+                    request,
+                    actor=actor,
+                    no_refund_acknowledged=pending["no_refund"],
+                    now=ctx.now,
+                    settings=ctx.settings,
+                )
+            except Refused as refused:
+                if refused.code != "no_refund_not_acknowledged":
+                    raise
+                # The fee was paid after the question was put: it is put again, with the notice.
+                self._ask(ctx, request, "withdraw")
+                return
+            ctx.say("requests.withdrawn", code=code)
+        ctx.go(states.MY_REQUEST)
+
+    @staticmethod
+    def _clearance(ctx: Context, request: ServiceRequest) -> None:
+        """The final clearance (مفاصاحساب) of a removal carried out and settled."""
+        if request.kind != RequestKind.CONNECTION_REMOVAL or request.status != RequestStatus.CLOSED:
+            raise Refused("not_closed")
+        subscription = ctx.session.get(Subscription, request.subscription_id)
+        assert subscription is not None
+        statement = request.statement_rials or 0
+        ctx.say(
+            "requests.clearance",
+            code=Code(request.tracking_code),
+            bill_id=Code(subscription.bill_id),
+            address=subscription.address,
+            reading=request.final_reading or 0,
+            debt=Rials(max(statement, 0)),
+            credit=Rials(max(-statement, 0)),
+            closed=tehran_date(request.updated_at),
+        )
+
+
+class ConfirmStep(Step):
+    """Asks before withdrawing or declining; after the fee, it says that nothing is refunded."""
+
+    name = states.MY_REQUEST_CONFIRM
+    back = states.MY_REQUEST
+    help = "help.my_requests"
+
+    def prompt(self, ctx: Context) -> Reply:
+        pending = ctx.conversation.data["pending"]
+        action, code = pending["action"], pending["code"]
+        key = f"requests.confirm_{action}" + ("_no_refund" if pending["no_refund"] else "")
+        button = Button(Msg(f"requests.yes_{action}"), f"{PREFIX}:confirm:{code}")
+        return Reply(Msg(key, {"code": Code(code)}), buttons=[[button]])
+
+
+STEPS: list[Step] = [MyRequestsStep(), RequestStep(), ConfirmStep()]

@@ -1,0 +1,377 @@
+"""The permanent removal flow (جمع‌آوری دائم انشعاب): bill ID, proof of ownership, documents."""
+
+from typing import Any
+
+from backend import otp
+from backend.constants import DocumentType, RemovalReason
+from backend.conversations import verify_phone
+from backend.identifiers import mask_mobile
+from backend.models import Subscription
+from backend.service_requests import (
+    DraftDocument,
+    file_removal,
+    open_removal_of,
+    registered_mobile,
+)
+from backend.workflows import Refused
+from dialogs import states
+from dialogs.bill_review import subscription_for_bill_id
+from dialogs.documents import DocumentsStep
+from dialogs.engine import Context, Step
+from dialogs.events import Button, Reply
+from dialogs.phone import own_mobile
+from locales.values import PLAIN, Code, Msg, render, tehran_date
+
+RESEND = "otp:resend"
+ACKNOWLEDGE = "removal:acknowledge"
+CONFIRM = "removal:confirm"
+NO_PROPERTY_DOCUMENT = "property:none"
+PROPERTY_DOCUMENTS = (DocumentType.OWNERSHIP_DEED, DocumentType.LEASE)
+
+
+def _subscription(ctx: Context) -> Subscription:
+    subscription = ctx.session.get(Subscription, ctx.draft["subscription_id"])
+    assert subscription is not None  # subscriptions are never deleted
+    return subscription
+
+
+def _registered_mobile(ctx: Context) -> str | None:
+    """The subscription's registered mobile; None (the draft dropped, with why) if it has none."""
+    mobile = registered_mobile(ctx.session, _subscription(ctx))
+    if mobile is None:
+        ctx.say("removal.no_mobile", bill_id=Code(ctx.draft["bill_id"]))
+        ctx.reset()
+    return mobile
+
+
+def _masked(mobile: str) -> Code:
+    return Code(mask_mobile(mobile))
+
+
+def _proven(ctx: Context, mobile: str) -> None:
+    """The sender holds the registered mobile: remembered for this chat, and the flow goes on."""
+    verify_phone(ctx.session, channel=ctx.event.channel, user_id=ctx.event.user_id, phone=mobile)
+    ctx.draft["owner_proven"] = True
+    ctx.say("removal.owner_proven", phone=_masked(mobile))
+    ctx.go(states.REMOVAL_REASON)
+
+
+class CodeSender:
+    """Sends the one-time code by SMS, worded in the subscriber's language."""
+
+    def __init__(self, sms: otp.SmsSender) -> None:
+        self.sms = sms
+
+    def send(self, ctx: Context, mobile: str) -> otp.Issued:
+        locale, minutes = ctx.locale, ctx.settings.otp_valid_minutes
+
+        def deliver(code: str) -> None:
+            text = render(Msg("otp.sms", {"code": code, "minutes": minutes}), locale, PLAIN)
+            self.sms(mobile, text)
+
+        return otp.issue_code(
+            ctx.session,
+            channel=ctx.event.channel,
+            user_id=ctx.event.user_id,
+            mobile=mobile,
+            deliver=deliver,
+            now=ctx.now,
+            settings=ctx.settings,
+        )
+
+
+class BillIdStep(Step):
+    name = states.REMOVAL_BILL_ID
+    back = states.MENU
+    help = "help.removal"
+
+    def __init__(self, codes: CodeSender) -> None:
+        self.codes = codes
+
+    def prompt(self, ctx: Context) -> Reply:
+        return Reply(Msg("removal.ask_bill_id"))
+
+    def on_text(self, ctx: Context, text: str) -> None:
+        subscription = subscription_for_bill_id(ctx, text)
+        if subscription is None:
+            return
+        existing = open_removal_of(ctx.session, subscription_id=subscription.id)
+        if existing is not None:
+            ctx.retry("removal.already_open", code=Code(existing.tracking_code))
+            return
+        if ctx.draft.get("subscription_id") != subscription.id:
+            ctx.draft.clear()  # another connection: nothing proved or sent carries over
+            ctx.draft.update(subscription_id=subscription.id, bill_id=subscription.bill_id)
+        mobile = _registered_mobile(ctx)
+        if mobile is None:
+            return
+        proof = otp.proof_needed(
+            ctx.session, channel=ctx.event.channel, user_id=ctx.event.user_id, mobile=mobile
+        )
+        if ctx.draft.get("owner_proven") or proof == otp.Proof.HELD:
+            _proven(ctx, mobile)
+        elif proof == otp.Proof.CONTACT:
+            ctx.go(states.REMOVAL_CONTACT)
+        else:
+            self._send_code(ctx, mobile)
+
+    def _send_code(self, ctx: Context, mobile: str) -> None:
+        issued = self.codes.send(ctx, mobile)
+        if issued.outcome == otp.IssueOutcome.COOLING_DOWN:
+            ctx.retry("otp.cooling_down", until=issued.until)
+        else:  # a code sent moments ago is still good: it is asked for all the same
+            ctx.go(states.REMOVAL_CODE)
+
+
+class ContactStep(Step):
+    """In a messenger: the sender's own contact, which must be the registered mobile."""
+
+    name = states.REMOVAL_CONTACT
+    back = states.REMOVAL_BILL_ID
+    help = "help.removal_contact"
+
+    def prompt(self, ctx: Context) -> Reply:
+        mobile = registered_mobile(ctx.session, _subscription(ctx)) or ""
+        return Reply(Msg("removal.ask_contact", {"phone": _masked(mobile)}), request_contact=True)
+
+    def on_text(self, ctx: Context, text: str) -> None:
+        ctx.retry("phone.use_button")  # a typed number proves nothing about who holds it
+
+    def on_contact(self, ctx: Context, phone: str, is_own: bool) -> None:
+        shared = own_mobile(ctx, phone, is_own)
+        if shared is None:
+            return
+        mobile = _registered_mobile(ctx)
+        if mobile is None:
+            return
+        if shared != mobile:
+            ctx.retry("removal.not_registered_mobile", phone=_masked(mobile))
+            return
+        _proven(ctx, mobile)
+
+
+class CodeStep(Step):
+    """Elsewhere (terminal chat, SMS from another number): a code sent to the registered mobile."""
+
+    name = states.REMOVAL_CODE
+    back = states.REMOVAL_BILL_ID
+    help = "help.removal_code"
+
+    def __init__(self, codes: CodeSender) -> None:
+        self.codes = codes
+
+    def prompt(self, ctx: Context) -> Reply:
+        mobile = registered_mobile(ctx.session, _subscription(ctx)) or ""
+        return Reply(
+            Msg(
+                "otp.prompt",
+                {"phone": _masked(mobile), "minutes": ctx.settings.otp_valid_minutes},
+            ),
+            buttons=[[Button(Msg("otp.resend"), RESEND)]],
+        )
+
+    def on_text(self, ctx: Context, text: str) -> None:
+        mobile = _registered_mobile(ctx)
+        if mobile is None:
+            return
+        checked = otp.check_code(
+            ctx.session,
+            channel=ctx.event.channel,
+            user_id=ctx.event.user_id,
+            mobile=mobile,
+            code=text,
+            now=ctx.now,
+            settings=ctx.settings,
+        )
+        outcome = checked.outcome
+        if outcome == otp.CheckOutcome.VERIFIED:
+            _proven(ctx, mobile)
+        elif outcome == otp.CheckOutcome.WRONG:
+            ctx.retry("otp.wrong", left=checked.tries_left)
+        elif outcome == otp.CheckOutcome.LOCKED:
+            ctx.say("otp.locked", until=checked.until)
+            ctx.reset()
+        else:
+            ctx.retry(f"otp.{outcome}")  # expired, or no code: a new one is a button away
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        mobile = _registered_mobile(ctx)
+        if mobile is None:
+            return
+        issued = self.codes.send(ctx, mobile)
+        if issued.outcome == otp.IssueOutcome.SENT:
+            ctx.say("otp.sent_again")
+            ctx.go(self.name)
+        elif issued.outcome == otp.IssueOutcome.TOO_SOON:
+            ctx.retry("otp.too_soon", until=issued.until)
+        else:
+            ctx.say("otp.cooling_down", until=issued.until)
+            ctx.reset()
+
+
+class ReasonStep(Step):
+    name = states.REMOVAL_REASON
+    back = states.REMOVAL_BILL_ID
+    help = "help.removal_reason"
+
+    def prompt(self, ctx: Context) -> Reply:
+        buttons = [
+            [Button(Msg(f"removal_reason.{reason}"), f"removal_reason:{reason}")]
+            for reason in RemovalReason
+        ]
+        return Reply(Msg("removal.ask_reason"), buttons=buttons)
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        ctx.draft["reason"] = RemovalReason(value.removeprefix("removal_reason:"))
+        ctx.go(states.REMOVAL_ID_CARD)
+
+
+class RemovalDocumentsStep(DocumentsStep):
+    """A kind of document the subscriber said they would send: at least one of it is asked for."""
+
+    help = "help.removal_documents"
+    send_file_key = "removal.send_file"
+    required = 1
+
+
+class IdCardStep(RemovalDocumentsStep):
+    name = states.REMOVAL_ID_CARD
+    back = states.REMOVAL_REASON
+    doc_type = DocumentType.ID_CARD
+    prompt_key = "removal.ask_id_card"
+
+    def on_done(self, ctx: Context) -> None:
+        ctx.go(states.REMOVAL_PROPERTY)
+
+
+class PropertyStep(Step):
+    """Which proof of the property the subscriber has: the deed, a lease, or none."""
+
+    name = states.REMOVAL_PROPERTY
+    back = states.REMOVAL_ID_CARD
+    help = "help.removal_documents"
+
+    def prompt(self, ctx: Context) -> Reply:
+        buttons = [
+            [Button(Msg(f"removal.property_{kind}"), f"property:{kind}")]
+            for kind in PROPERTY_DOCUMENTS
+        ]
+        buttons.append([Button(Msg("removal.property_none"), NO_PROPERTY_DOCUMENT)])
+        return Reply(Msg("removal.ask_property"), buttons=buttons)
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        chosen = None if value == NO_PROPERTY_DOCUMENT else value.removeprefix("property:")
+        # Documents sent as the other kind (before going back) no longer fit what was chosen.
+        ctx.draft["documents"] = [
+            document
+            for document in ctx.draft.get("documents", [])
+            if document.get("doc_type") not in PROPERTY_DOCUMENTS or document["doc_type"] == chosen
+        ]
+        if chosen is None:
+            ctx.go(states.REMOVAL_NO_REFUND)
+        else:
+            ctx.draft["property_document"] = DocumentType(chosen)
+            ctx.go(states.REMOVAL_PROPERTY_DOCS)
+
+
+class PropertyDocumentsStep(RemovalDocumentsStep):
+    name = states.REMOVAL_PROPERTY_DOCS
+    back = states.REMOVAL_PROPERTY
+    prompt_key = "removal.ask_property_documents"
+
+    def document_type(self, ctx: Context) -> DocumentType:
+        return DocumentType(ctx.draft["property_document"])
+
+    def prompt_params(self, ctx: Context) -> dict[str, Any]:
+        return {"document": Msg(f"removal.property_{self.document_type(ctx)}")}
+
+    def on_done(self, ctx: Context) -> None:
+        ctx.go(states.REMOVAL_NO_REFUND)
+
+
+class NoRefundStep(Step):
+    """Seed 001 §4, said before anything is filed and acknowledged by a button of its own."""
+
+    name = states.REMOVAL_NO_REFUND
+    back = states.REMOVAL_PROPERTY
+    help = "help.removal_no_refund"
+
+    def prompt(self, ctx: Context) -> Reply:
+        return Reply(
+            Msg("removal.no_refund"), buttons=[[Button(Msg("removal.acknowledge"), ACKNOWLEDGE)]]
+        )
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        ctx.draft["no_refund_acknowledged"] = True
+        ctx.go(states.REMOVAL_SUMMARY)
+
+
+class SummaryStep(Step):
+    name = states.REMOVAL_SUMMARY
+    back = states.REMOVAL_NO_REFUND
+    help = "help.removal_summary"
+
+    def prompt(self, ctx: Context) -> Reply:
+        draft = ctx.draft
+        documents = draft.get("documents", [])
+        id_cards = sum(d["doc_type"] == DocumentType.ID_CARD for d in documents)
+        return Reply(
+            Msg(
+                "removal.summary",
+                {
+                    "bill_id": Code(draft["bill_id"]),
+                    "address": _subscription(ctx).address,
+                    "reason": Msg(f"removal_reason.{draft['reason']}"),
+                    "id_cards": id_cards,
+                    "property_documents": len(documents) - id_cards,
+                },
+            ),
+            buttons=[[Button(Msg("removal.confirm"), CONFIRM)]],
+        )
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        draft = ctx.draft
+        # Each step sets its part; a draft missing one cannot have come through them all.
+        if not (draft.get("owner_proven") and draft.get("no_refund_acknowledged")):
+            ctx.retry("input.button_expired")
+            return
+        try:
+            request = file_removal(
+                ctx.session,
+                channel=ctx.event.channel,
+                channel_user_id=ctx.event.user_id,
+                subscription_id=draft["subscription_id"],
+                reason=RemovalReason(draft["reason"]),
+                documents=[DraftDocument(**document) for document in draft["documents"]],
+                now=ctx.now,
+                fee_announcement_working_days=ctx.settings.fee_announcement_working_days,
+            )
+        except Refused as refused:
+            if refused.code != "removal_open":
+                raise
+            # Filed meanwhile from another chat.
+            ctx.say("removal.already_open", code=Code(refused.params["tracking_code"]))
+            ctx.reset()
+            return
+        assert request.step_deadline is not None
+        ctx.say(
+            "removal.filed",
+            code=Code(request.tracking_code),
+            expected=tehran_date(request.step_deadline),
+        )
+        ctx.reset()
+
+
+def removal_steps(sms: otp.SmsSender) -> list[Step]:
+    codes = CodeSender(sms)
+    return [
+        BillIdStep(codes),
+        ContactStep(),
+        CodeStep(codes),
+        ReasonStep(),
+        IdCardStep(),
+        PropertyStep(),
+        PropertyDocumentsStep(),
+        NoRefundStep(),
+        SummaryStep(),
+    ]

@@ -1,0 +1,1 @@
+"""Broadcast notices (planned outages first): audience, delivery rows, senders, rate limiting."""

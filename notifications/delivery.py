@@ -1,0 +1,228 @@
+"""The delivery job: claim a delivery under its row lock, send with no session open, record.
+
+Claiming checks the job's lease token, counts the attempt and extends the lease, all in one
+commit; the send follows outside any transaction; the outcome is recorded in a new one, only if
+the lease is still this job's. Temporary failures are retried with a doubling pause up to
+`notice_max_attempts`, then fail for good; a messenger that fails for good hands over to SMS.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from aiogram.types import InlineKeyboardMarkup
+from sqlmodel import Session, col, select
+
+from backend.constants import Channel, DeliveryState
+from backend.conversations import set_reachable
+from backend.db import session_scope
+from backend.models import Conversation, Notice, NoticeDelivery, ServiceRequest, SmsOptOut
+from backend.settings import Settings
+from bot.render import inline_keyboard
+from dialogs.my_requests import request_buttons
+from locales.catalogs import MissingMessage
+from notifications.policy import sms_fallback
+from notifications.render import notice_message, render_for_channel
+from notifications.senders import MESSENGERS, MessengerSender, Outcome, send_sms
+from notifications.sms import MessageRef, SmsError, SmsProvider
+from notifications.status import shown_address
+
+log = logging.getLogger(__name__)
+OPTED_OUT = "opted-out"
+RENDER_ERROR = "render-error"
+MAX_RETRY_PAUSE = timedelta(hours=1)
+REPORTS_BATCH = 500
+REPORTS_FOR = timedelta(days=3)  # an SMS with no final report by then is left as it is
+AWAITING_REPORT = (DeliveryState.QUEUED, DeliveryState.SENT)
+
+
+@dataclass(frozen=True)
+class Claim:
+    delivery_id: int
+    notice_id: int
+    channel: Channel
+    address: str
+    text: str
+    lease: datetime
+    keyboard: InlineKeyboardMarkup | None = None  # a messenger's: what the subscriber can do now
+
+
+class Deliverer:
+    def __init__(
+        self,
+        *,
+        db: sa.Engine,
+        settings: Settings,
+        sms: Callable[[], SmsProvider],
+        messenger: MessengerSender,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.sms = sms
+        self.messenger = messenger
+        self.clock = clock
+
+    def deliver(self, delivery_id: int, token: str) -> None:
+        claim = self._claim(delivery_id, datetime.fromisoformat(token))
+        if claim is None:
+            return
+        outcome = self._send(claim)
+        self._record(claim, outcome)
+
+    def _claim(self, delivery_id: int, token: datetime) -> Claim | None:
+        now = self.clock()
+        with session_scope(self.db) as session:
+            delivery = session.get(NoticeDelivery, delivery_id, with_for_update=True)
+            if delivery is None or delivery.next_attempt_at != token:
+                return None  # done already, or handed to a newer job
+            notice = session.get(Notice, delivery.notice_id)
+            assert notice is not None
+            if self._opted_out(session, delivery, notice):
+                self._finish(delivery, DeliveryState.PERMANENT_FAILURE, OPTED_OUT, now)
+                return None
+            request = session.get(ServiceRequest, notice.request_id)
+            assert request is not None
+            locale = self._locale(session, request)
+            try:
+                text = render_for_channel(
+                    notice_message(notice.kind, notice.params),
+                    delivery.channel,
+                    locale,
+                    self.settings.sms_max_parts,
+                )
+                keyboard = (
+                    inline_keyboard(request_buttons(session, request, withdraw=False), locale)
+                    if delivery.channel in MESSENGERS
+                    else None
+                )
+            except (KeyError, MissingMessage, ValueError) as error:
+                log.error("notice %s (%s) cannot be rendered: %r", notice.id, notice.kind, error)
+                self._finish(delivery, DeliveryState.PERMANENT_FAILURE, RENDER_ERROR, now)
+                delivery.last_error = repr(error)[:500]
+                return None
+            delivery.attempts += 1
+            delivery.next_attempt_at = now + timedelta(seconds=self.settings.notice_lease_seconds)
+            delivery.updated_at = now
+            session.add(delivery)
+            assert delivery.id is not None and notice.id is not None
+            return Claim(
+                delivery.id,
+                notice.id,
+                delivery.channel,
+                delivery.address,
+                text,
+                delivery.next_attempt_at,
+                keyboard,
+            )
+
+    def _send(self, claim: Claim) -> Outcome:
+        if claim.channel == Channel.SMS:
+            # Kavenegar's localid: a send retried after a lost answer is not sent twice.
+            with self.sms() as provider:
+                reference = str(claim.delivery_id)
+                return send_sms(provider, claim.address, claim.text, reference=reference)
+        return self.messenger.send(claim.channel, claim.address, claim.text, claim.keyboard)
+
+    def _record(self, claim: Claim, outcome: Outcome) -> None:
+        now = self.clock()
+        shown = shown_address(claim.channel, claim.address)
+        with session_scope(self.db) as session:
+            delivery = session.get(NoticeDelivery, claim.delivery_id, with_for_update=True)
+            assert delivery is not None
+            if outcome.state is not None and delivery.next_attempt_at is not None:
+                # Sent: recorded even if the lease ran out meanwhile, so a newer job does not
+                # send it again; only failures and their retries belong to the lease holder.
+                self._finish(delivery, outcome.state, outcome.raw_code, now)
+                delivery.provider_message_id = outcome.provider_id
+                delivery.last_error = None
+                log.info("delivery %s to %s: %s", delivery.id, shown, outcome.state)
+                return
+            if delivery.next_attempt_at != claim.lease:
+                log.warning("delivery %s: lease lost while sending", claim.delivery_id)
+                return
+            delivery.last_error = (outcome.error or "")[:500]
+            if not outcome.permanent and delivery.attempts < self.settings.notice_max_attempts:
+                self._finish(delivery, DeliveryState.TEMPORARY_FAILURE, outcome.raw_code, now)
+                delivery.next_attempt_at = now + self._pause(delivery.attempts)
+                log.info("delivery %s to %s: retry (%s)", delivery.id, shown, outcome.error)
+                return
+            self._finish(delivery, DeliveryState.PERMANENT_FAILURE, outcome.raw_code, now)
+            log.warning("delivery %s to %s failed: %s", delivery.id, shown, outcome.error)
+            if claim.channel in MESSENGERS:
+                if outcome.unreachable:
+                    set_reachable(
+                        session, channel=claim.channel, user_id=claim.address, reachable=False
+                    )
+                sms_fallback(session, claim.notice_id, now=now)
+
+    def poll_reports(self) -> int:
+        """Asks the SMS gateway what became of sent messages; the number whose state changed."""
+        now = self.clock()
+        with session_scope(self.db) as session:
+            awaiting = session.exec(
+                select(NoticeDelivery.id, NoticeDelivery.provider_message_id)
+                .where(
+                    NoticeDelivery.channel == Channel.SMS,
+                    col(NoticeDelivery.state).in_(AWAITING_REPORT),
+                    col(NoticeDelivery.next_attempt_at).is_(None),
+                    col(NoticeDelivery.provider_message_id).is_not(None),
+                    col(NoticeDelivery.updated_at) >= now - REPORTS_FOR,
+                )
+                .order_by(col(NoticeDelivery.id))
+                .limit(REPORTS_BATCH)
+            ).all()
+        if not awaiting:
+            return 0
+        try:
+            with self.sms() as provider:
+                results = provider.status([MessageRef(str(i), p) for i, p in awaiting])
+        except SmsError as error:
+            log.warning("delivery reports unavailable: %s", error)
+            return 0
+        changed = 0
+        with session_scope(self.db) as session:
+            for result in results:
+                delivery = session.get(NoticeDelivery, int(result.reference), with_for_update=True)
+                if (
+                    delivery is not None
+                    and delivery.state in AWAITING_REPORT
+                    and delivery.next_attempt_at is None
+                    and delivery.state != result.state
+                ):
+                    self._finish(delivery, result.state, result.raw_code, now)
+                    changed += 1
+        return changed
+
+    def _locale(self, session: Session, request: ServiceRequest) -> str:
+        """The language the requester chose in their conversation; the default otherwise."""
+        locale = session.exec(
+            select(Conversation.locale).where(
+                Conversation.channel == request.channel,
+                Conversation.user_id == request.channel_user_id,
+            )
+        ).first()
+        return locale or self.settings.default_locale
+
+    @staticmethod
+    def _opted_out(session: Session, delivery: NoticeDelivery, notice: Notice) -> bool:
+        """Essential notices (money, final results) go even to a number that opted out."""
+        if delivery.channel != Channel.SMS or notice.essential:
+            return False
+        return session.get(SmsOptOut, delivery.address) is not None
+
+    def _pause(self, attempts: int) -> timedelta:
+        pause = timedelta(seconds=self.settings.notice_retry_seconds * 2 ** (attempts - 1))
+        return min(pause, MAX_RETRY_PAUSE)
+
+    @staticmethod
+    def _finish(
+        delivery: NoticeDelivery, state: DeliveryState, raw_code: str, now: datetime
+    ) -> None:
+        """Records a state; the delivery is not sent again unless a retry is set after this."""
+        delivery.state = state
+        delivery.raw_code = raw_code[:50]
+        delivery.next_attempt_at = None
+        delivery.updated_at = now

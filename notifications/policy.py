@@ -1,0 +1,97 @@
+"""Which channels a notice goes by: the requester's messenger first, SMS to the registered mobile.
+
+SMS as well when the notice is essential (money, final results), when there is no reachable
+messenger chat, and later when the messenger send fails for good (`sms_fallback`).
+"""
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from backend.constants import Channel, DeliveryState
+from backend.models import ChannelIdentity, Notice, NoticeDelivery, ServiceRequest, Subscription
+from backend.service_requests import registered_mobile
+
+NO_MOBILE = "no-mobile"  # raw code of an SMS that had nowhere to go
+
+
+def plan_deliveries(
+    session: Session, notice: Notice, *, messengers: Collection[Channel], now: datetime
+) -> None:
+    """Adds the notice's first deliveries, due now. `messengers`: those with a bot configured."""
+    request = session.get(ServiceRequest, notice.request_id) if notice.request_id else None
+    if request is None:
+        return
+    by_messenger = request.channel in messengers and _reachable(session, request)
+    if by_messenger:
+        _add(session, notice, request.channel, request.channel_user_id, now)
+    if notice.essential or not by_messenger:
+        _add_sms(session, notice, request, now)
+
+
+def sms_fallback(session: Session, notice_id: int, *, now: datetime) -> None:
+    """Sends the notice by SMS too, after its messenger send failed for good (once)."""
+    notice = session.get(Notice, notice_id, with_for_update=True)  # one fallback at a time
+    assert notice is not None and notice.request_id is not None
+    exists = session.exec(
+        select(NoticeDelivery.id).where(
+            NoticeDelivery.notice_id == notice_id, NoticeDelivery.channel == Channel.SMS
+        )
+    ).first()
+    if exists is None:
+        request = session.get(ServiceRequest, notice.request_id)
+        assert request is not None
+        _add_sms(session, notice, request, now)
+
+
+def _reachable(session: Session, request: ServiceRequest) -> bool:
+    identity = session.exec(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == request.channel,
+            ChannelIdentity.external_user_id == request.channel_user_id,
+        )
+    ).first()
+    return identity is not None and identity.reachable
+
+
+def _add_sms(session: Session, notice: Notice, request: ServiceRequest, now: datetime) -> None:
+    subscription = session.get(Subscription, request.subscription_id)
+    assert subscription is not None
+    mobile = registered_mobile(session, subscription)
+    if mobile is None:  # recorded all the same, so staff see why nothing went by SMS
+        _add(
+            session,
+            notice,
+            Channel.SMS,
+            "",
+            now,
+            state=DeliveryState.PERMANENT_FAILURE,
+            raw_code=NO_MOBILE,
+        )
+    else:
+        _add(session, notice, Channel.SMS, mobile, now)
+
+
+def _add(
+    session: Session,
+    notice: Notice,
+    channel: Channel,
+    address: str,
+    now: datetime,
+    *,
+    state: DeliveryState = DeliveryState.QUEUED,
+    raw_code: str | None = None,
+) -> None:
+    due = now if state == DeliveryState.QUEUED else None
+    session.add(
+        NoticeDelivery(
+            notice_id=notice.id,
+            channel=channel,
+            address=address,
+            state=state,
+            raw_code=raw_code,
+            next_attempt_at=due,
+            updated_at=now,
+        )
+    )

@@ -1,0 +1,45 @@
+"""A notice as each channel shows it: its catalog message, typed parameters, the SMS cut."""
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from backend.constants import Channel
+from locales.values import Code, Markup, Msg, Rials, render, tehran_date
+from notifications.senders import MESSENGERS
+from notifications.sms.text import fit_to_parts
+
+# SMS is plain text; a code needs no bidi isolates there, and some handsets show them as boxes.
+DAY_LENGTH = len("2026-01-01")
+SMS_MARKUP = Markup(escape=lambda text: text, code=lambda text: text)
+
+
+def typed_param(name: str, value: Any) -> Any:
+    """A stored parameter as the value type its name says (backend.notices' convention)."""
+    if value is None:
+        return None
+    if name == "code":
+        return Code(str(value))
+    if name.endswith("_rials"):
+        return Rials(int(value))
+    if name.endswith("_date"):
+        if isinstance(value, str):  # stored ISO: a day, or a moment such as a deadline
+            value = (
+                date.fromisoformat(value)
+                if len(value) == DAY_LENGTH
+                else datetime.fromisoformat(value)
+            )
+        # A moment is shown as the day it falls on in Iran.
+        return tehran_date(value) if isinstance(value, datetime) else value
+    return value
+
+
+def notice_message(kind: str, params: Mapping[str, Any]) -> Msg:
+    return Msg(f"notice.{kind}", {name: typed_param(name, v) for name, v in params.items()})
+
+
+def render_for_channel(message: Msg, channel: Channel, locale: str, max_parts: int) -> str:
+    """Telegram's HTML, Bale's plain text, or plain text cut to `max_parts` SMS parts."""
+    if channel in MESSENGERS:
+        return render(message, locale, MESSENGERS[channel].markup)
+    return fit_to_parts(render(message, locale, SMS_MARKUP), max_parts)

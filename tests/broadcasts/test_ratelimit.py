@@ -1,0 +1,158 @@
+"""The shared rate limiter: two workers on one token never pass the platform's limit; pauses."""
+
+import asyncio
+import threading
+import time
+import uuid
+
+import pytest
+from aiogram import Bot
+from aiogram.exceptions import TelegramRetryAfter
+from redis.asyncio import Redis
+
+from bot.session import DeskSession, RateLimited
+from notifications.broadcasts.ratelimit import LocalLimiter, RedisLimiter
+from tests.fakes.bot_api import FakeBotAPI
+
+LIMIT = 20
+
+
+def token() -> str:
+    return f"{uuid.uuid4().int % 10**9}:limiter-test"
+
+
+async def _work(
+    api: FakeBotAPI,
+    broadcast_redis: str,
+    bot_token: str,
+    chats: range,
+    *,
+    interactive: bool = False,
+) -> None:
+    """One worker: its own Redis connection, its own bot; every send takes a slot first."""
+    connection = Redis.from_url(broadcast_redis)
+    limiter = RedisLimiter(connection, bot_token, limit=LIMIT, reserve=0.25)
+    bot = Bot(bot_token, session=DeskSession(api.base_url))
+    try:
+        for chat in chats:
+            while True:
+                slot = await limiter.acquire(str(chat), interactive=interactive)
+                try:
+                    await bot.send_message(chat, "notice")
+                except (TelegramRetryAfter, RateLimited) as error:
+                    await limiter.refused(slot, getattr(error, "retry_after", None))
+                    continue
+                await limiter.answered(slot)
+                break
+    finally:
+        await bot.session.close()
+        await connection.aclose()
+
+
+def test_two_workers_share_one_bucket_and_never_get_a_429(
+    fake_api: FakeBotAPI, broadcast_redis: str
+) -> None:
+    bot_token = token()
+    fake_api.rate_limit(bot_token, LIMIT)
+    ranges = [range(1000, 1030), range(2000, 2030)]
+    threads = [
+        threading.Thread(target=asyncio.run, args=(_work(fake_api, broadcast_redis, bot_token, r),))
+        for r in ranges
+    ]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    elapsed = time.monotonic() - started
+    calls = fake_api.calls("sendMessage", token=bot_token)
+    assert [call.status for call in calls] == [200] * 60
+    # Broadcasts keep a quarter of the window free: 15 a second, so 60 take over 3 s.
+    assert elapsed > 3.0
+    stamps = sorted(call.time for call in calls)
+    assert all(later - first > 1.0 for first, later in zip(stamps, stamps[15:], strict=False))
+
+
+def test_interactive_sends_find_the_room_broadcasts_leave(
+    fake_api: FakeBotAPI, broadcast_redis: str
+) -> None:
+    bot_token = token()
+    fake_api.rate_limit(bot_token, LIMIT)
+
+    async def both() -> float:
+        broadcast = asyncio.create_task(
+            _work(fake_api, broadcast_redis, bot_token, range(3000, 3040))
+        )
+        await asyncio.sleep(0.5)  # the broadcast has filled its share of the window by now
+        started = time.monotonic()
+        await _work(fake_api, broadcast_redis, bot_token, range(4000, 4003), interactive=True)
+        waited = time.monotonic() - started
+        await broadcast
+        return waited
+
+    assert asyncio.run(both()) < 0.5
+    assert {call.status for call in fake_api.calls(token=bot_token)} == {200}
+
+
+def test_a_429_pauses_the_whole_token_for_retry_after(broadcast_redis: str) -> None:
+    async def scenario() -> tuple[float, float]:
+        connection = Redis.from_url(broadcast_redis)
+        first = RedisLimiter(connection, "1:t", limit=LIMIT)
+        second = RedisLimiter(connection, "1:t", limit=LIMIT)  # another worker, same token
+        slot = await first.acquire("1")
+        paused = await first.refused(slot, 1)
+        started = time.monotonic()
+        answered = await second.acquire("2")
+        await second.answered(answered)
+        await connection.delete(*first.keys())
+        await connection.aclose()
+        return paused, time.monotonic() - started
+
+    paused, waited = asyncio.run(scenario())
+    assert paused == 1.0
+    assert waited == pytest.approx(1.0, abs=0.2)
+
+
+def test_a_bare_429_backs_off_2_4_8_seconds(broadcast_redis: str) -> None:
+    async def scenario() -> list[float]:
+        connection = Redis.from_url(broadcast_redis)
+        limiter = RedisLimiter(connection, "2:bale", limit=LIMIT)
+        pauses = []
+        for _ in range(4):
+            await connection.delete(f"{limiter.prefix}:pause")  # skip the waiting itself
+            slot = await limiter.acquire()
+            pauses.append(await limiter.refused(slot, None))
+        await connection.delete(f"{limiter.prefix}:pause")
+        slot = await limiter.acquire()
+        await limiter.answered(slot)  # a call that gets through ends the backoff
+        slot = await limiter.acquire()
+        pauses.append(await limiter.refused(slot, None))
+        await connection.delete(*limiter.keys())
+        await connection.aclose()
+        return pauses
+
+    assert asyncio.run(scenario()) == [2.0, 4.0, 8.0, 8.0, 2.0]
+
+
+def test_one_message_a_second_per_chat_and_the_same_rules_in_process() -> None:
+    now = [0.0]
+    limiter = LocalLimiter(limit=3, window=1.0, clock=lambda: now[0])
+
+    async def scenario() -> None:
+        slots = [await limiter.acquire(str(chat)) for chat in range(3)]
+        for slot in slots:
+            await limiter.answered(slot)
+        pending = asyncio.create_task(limiter.acquire("9"))
+        await asyncio.sleep(0.15)
+        assert not pending.done()  # three answered calls hold the window for a second
+        now[0] = 1.01
+        await limiter.answered(await pending)
+        same_chat = asyncio.create_task(limiter.acquire("0"))
+        await asyncio.sleep(0.15)
+        now[0] = 1.02
+        await asyncio.sleep(0.15)
+        assert same_chat.done()  # chat 0 last got a message at 0.0
+        pause = await limiter.refused(await same_chat, None)
+        assert pause == 2.0
+
+    asyncio.run(scenario())

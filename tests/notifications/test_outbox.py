@@ -1,0 +1,307 @@
+"""Notices in-process (the embedded default): planning, sending, retries, fallback, opt-out."""
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from pydantic import SecretStr
+from sqlmodel import Session, select
+
+from backend.actions import announce_fee
+from backend.constants import Channel, DeliveryState, DocumentType, NoticeKind, RemovalReason
+from backend.conversations import ensure_identity
+from backend.models import ChannelIdentity, Customer, NoticeDelivery, ServiceRequest, SmsOptOut
+from backend.notices import queue_notice
+from backend.service_requests import DraftDocument, file_removal
+from backend.settings import Settings
+from backend.staff import add_staff
+from notifications.clock import run_clock
+from notifications.outbox import lease_token
+from notifications.runtime import Notifier
+from notifications.status import deliveries_of
+from tests.factories import add_subscription
+from tests.fakes.bot_api import FakeBotAPI
+from tests.notifications.subscribers import console_sms, deliveries, file_review
+
+TOKEN = "333333:notices-test-token"
+CHAT = 6001
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeBotAPI]:
+    with FakeBotAPI.running_in_thread() as api:
+        yield api
+
+
+@pytest.fixture
+def telegram_settings(notice_settings: Settings, fake_api: FakeBotAPI) -> Settings:
+    return notice_settings.model_copy(
+        update={"telegram_bot_token": SecretStr(TOKEN), "telegram_api_base": fake_api.base_url}
+    )
+
+
+def essential_notice(session: Session, request: ServiceRequest) -> None:
+    queue_notice(session, request, NoticeKind.FEE_DUE, now=datetime.now(UTC), fee_rials=2_500_000)
+    session.commit()
+
+
+def test_a_receipt_filed_in_the_terminal_goes_by_console_sms_in_process(
+    engine: sa.Engine, notice_settings: Settings, session: Session
+) -> None:
+    subscription = add_subscription(session, mobile="+989121110001")
+    request = file_review(engine, notice_settings, session, subscription)
+    notifier = Notifier(notice_settings, engine)
+    assert notifier.inline
+
+    notifier.run_pending()
+
+    [sms] = console_sms(notice_settings.sms_console_path)
+    assert sms["to"] == "+989121110001"
+    assert request.tracking_code in sms["text"]
+    assert "کد رهگیری" in sms["text"] and "\u2066" not in sms["text"]  # no bidi isolates in SMS
+    delivery = deliveries(session, request)[Channel.SMS]
+    assert (delivery.state, delivery.raw_code, delivery.attempts) == ("delivered", "delivered", 1)
+    assert delivery.next_attempt_at is None
+    notifier.run_pending()  # nothing is sent twice
+    assert len(console_sms(notice_settings.sms_console_path)) == 1
+
+
+def test_a_telegram_filer_gets_the_receipt_in_telegram_and_no_sms(
+    engine: sa.Engine, telegram_settings: Settings, session: Session, fake_api: FakeBotAPI
+) -> None:
+    subscription = add_subscription(session)
+    request = file_review(
+        engine, telegram_settings, session, subscription, channel=Channel.TELEGRAM, user_id="6001"
+    )
+    Notifier(telegram_settings, engine).run_pending()
+
+    [message] = fake_api.sent_messages(TOKEN, CHAT)
+    assert f"<code>{request.tracking_code}</code>" in message["text"]
+    [call] = fake_api.calls("sendMessage", token=TOKEN)
+    assert call.params["parse_mode"] == "HTML"
+    assert set(deliveries(session, request)) == {Channel.TELEGRAM}
+    assert console_sms(telegram_settings.sms_console_path) == []
+
+
+def test_essential_notices_go_by_messenger_and_sms(
+    engine: sa.Engine, telegram_settings: Settings, session: Session, fake_api: FakeBotAPI
+) -> None:
+    subscription = add_subscription(session, mobile="+989121110002")
+    request = file_review(
+        engine, telegram_settings, session, subscription, channel=Channel.TELEGRAM, user_id="6001"
+    )
+    notifier = Notifier(telegram_settings, engine)
+    notifier.run_pending()
+    essential_notice(session, request)
+    notifier.run_pending()
+
+    [sms] = console_sms(telegram_settings.sms_console_path)
+    assert "۲٬۵۰۰٬۰۰۰ ریال" in sms["text"]
+    assert len(fake_api.sent_messages(TOKEN, CHAT)) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "description"),
+    [(403, "Forbidden: bot was blocked by the user"), (400, "Bad Request: chat not found")],
+)
+def test_a_messenger_that_cannot_reach_the_chat_falls_back_to_sms(
+    engine: sa.Engine,
+    telegram_settings: Settings,
+    session: Session,
+    fake_api: FakeBotAPI,
+    status: int,
+    description: str,
+) -> None:
+    subscription = add_subscription(session, mobile="+989121110003")
+    request = file_review(
+        engine, telegram_settings, session, subscription, channel=Channel.TELEGRAM, user_id="6001"
+    )
+    fake_api.fail_chat(CHAT, status, description)
+    Notifier(telegram_settings, engine).run_pending()
+
+    found = deliveries(session, request)
+    assert (found[Channel.TELEGRAM].state, found[Channel.TELEGRAM].raw_code) == (
+        "permanent-failure",
+        str(status),
+    )
+    assert found[Channel.SMS].state == "delivered"
+    [sms] = console_sms(telegram_settings.sms_console_path)
+    assert sms["to"] == "+989121110003" and request.tracking_code in sms["text"]
+    identity = session.exec(
+        select(ChannelIdentity).where(ChannelIdentity.external_user_id == "6001")
+    ).one()
+    assert identity.reachable is False
+
+    # The next notice goes straight to SMS: the chat is known to be unreachable.
+    queue_notice(session, request, NoticeKind.UNDER_REVIEW, now=datetime.now(UTC))
+    session.commit()
+    calls = len(fake_api.calls("sendMessage", token=TOKEN))
+    Notifier(telegram_settings, engine).run_pending()
+    assert len(fake_api.calls("sendMessage", token=TOKEN)) == calls
+    assert len(console_sms(telegram_settings.sms_console_path)) == 2
+
+
+def test_temporary_failures_are_retried_then_given_up_for_sms(
+    engine: sa.Engine, telegram_settings: Settings, session: Session, fake_api: FakeBotAPI
+) -> None:
+    settings = telegram_settings.model_copy(
+        update={"notice_max_attempts": 2, "notice_retry_seconds": 60}
+    )
+    subscription = add_subscription(session)
+    request = file_review(
+        engine, settings, session, subscription, channel=Channel.TELEGRAM, user_id="6001"
+    )
+    fake_api.fail_next("sendMessage", 502, count=None)
+    now = datetime.now(UTC)
+    Notifier(settings, engine, clock=lambda: now).run_pending()
+
+    delivery = deliveries(session, request)[Channel.TELEGRAM]
+    assert (delivery.state, delivery.attempts) == ("temporary-failure", 1)
+    assert delivery.next_attempt_at == now + timedelta(seconds=60)
+    Notifier(settings, engine, clock=lambda: now + timedelta(seconds=30)).run_pending()
+    assert deliveries(session, request)[Channel.TELEGRAM].attempts == 1  # not due yet
+
+    Notifier(settings, engine, clock=lambda: now + timedelta(seconds=61)).run_pending()
+    found = deliveries(session, request)
+    assert (found[Channel.TELEGRAM].state, found[Channel.TELEGRAM].attempts) == (
+        "permanent-failure",
+        2,
+    )
+    assert found[Channel.SMS].state == "delivered"  # given up: the subscriber still hears
+
+
+def test_opted_out_numbers_get_only_essential_sms(
+    engine: sa.Engine, notice_settings: Settings, session: Session
+) -> None:
+    subscription = add_subscription(session, mobile="+989121110004")
+    session.add(SmsOptOut(mobile="+989121110004", created_at=datetime.now(UTC)))
+    session.commit()
+    request = file_review(engine, notice_settings, session, subscription)
+    notifier = Notifier(notice_settings, engine)
+    notifier.run_pending()
+
+    receipt = deliveries(session, request)[Channel.SMS]
+    assert (receipt.state, receipt.raw_code) == ("permanent-failure", "opted-out")
+    assert console_sms(notice_settings.sms_console_path) == []
+
+    essential_notice(session, request)
+    notifier.run_pending()
+    [sms] = console_sms(notice_settings.sms_console_path)
+    assert "ریال" in sms["text"]
+
+
+def test_a_stale_or_repeated_job_sends_nothing(
+    engine: sa.Engine, notice_settings: Settings, session: Session
+) -> None:
+    subscription = add_subscription(session)
+    request = file_review(engine, notice_settings, session, subscription)
+    calls = []
+    notifier = Notifier(notice_settings, engine, queue=CollectingQueue(calls))
+    notifier.relay.run_once()
+    [call] = calls
+    delivery_id, token = call.args
+
+    notifier.deliverer.deliver(delivery_id, lease_token(datetime(2020, 1, 1, tzinfo=UTC)))
+    assert console_sms(notice_settings.sms_console_path) == []  # not the current lease
+    notifier.deliverer.deliver(delivery_id, token)
+    notifier.deliverer.deliver(delivery_id, token)  # the same job delivered twice by the queue
+    assert len(console_sms(notice_settings.sms_console_path)) == 1
+    assert deliveries(session, request)[Channel.SMS].attempts == 1
+
+
+def test_staff_see_each_notice_and_its_deliveries_with_mobiles_masked(
+    engine: sa.Engine, notice_settings: Settings, session: Session
+) -> None:
+    subscription = add_subscription(session, mobile="+989121234567")
+    request = file_review(engine, notice_settings, session, subscription)
+    essential_notice(session, request)
+    assert [n.deliveries for n in deliveries_of(session, request.id or 0)] == [[], []]
+
+    Notifier(notice_settings, engine).run_pending()
+    receipt, fee = deliveries_of(session, request.id or 0)
+    assert (receipt.kind, fee.kind, fee.essential) == ("receipt", "fee_due", True)
+    [sms] = receipt.deliveries
+    assert (sms.channel, sms.address, sms.state, sms.pending) == (
+        "sms",
+        "+98912***4567",
+        DeliveryState.DELIVERED,
+        False,
+    )
+
+
+def test_a_subscriber_without_a_mobile_is_shown_to_staff_as_such(
+    engine: sa.Engine, notice_settings: Settings, session: Session
+) -> None:
+    subscription = add_subscription(session, mobile="+989121110005")
+    session.execute(sa.update(Customer).values(mobile=None))
+    session.commit()
+    request = file_review(engine, notice_settings, session, subscription)
+    Notifier(notice_settings, engine).run_pending()
+    [notice] = deliveries_of(session, request.id or 0)
+    [sms] = notice.deliveries
+    assert (sms.state, sms.raw_code, sms.pending) == ("permanent-failure", "no-mobile", False)
+    assert session.exec(select(NoticeDelivery)).one().address == ""
+
+
+class CollectingQueue:
+    def __init__(self, calls: list) -> None:
+        self.calls = calls
+
+    def submit(self, calls: list) -> None:
+        self.calls.extend(calls)
+
+
+def test_the_clock_relays_until_stopped(
+    engine: sa.Engine, notice_settings: Settings, session: Session
+) -> None:
+    request = file_review(engine, notice_settings, session, add_subscription(session))
+    notifier = Notifier(notice_settings, engine)
+    stop = threading.Event()
+    clock = threading.Thread(target=run_clock, args=(notifier, stop))
+    clock.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not console_sms(notice_settings.sms_console_path):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        clock.join(10)
+    assert request.tracking_code in console_sms(notice_settings.sms_console_path)[0]["text"]
+
+
+def test_a_fee_notice_in_the_messenger_carries_the_pay_button(
+    engine: sa.Engine, telegram_settings: Settings, session: Session, fake_api: FakeBotAPI
+) -> None:
+    subscription = add_subscription(session, mobile="+989121110009")
+    now = datetime.now(UTC)
+    ensure_identity(session, channel=Channel.TELEGRAM, user_id=str(CHAT), now=now)
+    id_card = DraftDocument("k", "0" * 64, 10, "image/jpeg", "id.jpg", DocumentType.ID_CARD)
+    request = file_removal(
+        session,
+        channel=Channel.TELEGRAM,
+        channel_user_id=str(CHAT),
+        subscription_id=subscription.id,
+        reason=RemovalReason.DEMOLITION,
+        documents=[id_card],
+        now=now,
+        fee_announcement_working_days=1,
+    )
+    session.commit()
+    notifier = Notifier(telegram_settings, engine)
+    notifier.run_pending()
+    staff = add_staff(session, full_name="کارشناس مالی", phone="09120000009", role="finance")
+    announce_fee(
+        session, request, staff, amount_rials=2_500_000, now=now, settings=telegram_settings
+    )
+    session.commit()
+    notifier.run_pending()
+
+    receipt, fee = fake_api.calls("sendMessage", token=TOKEN)
+    assert "reply_markup" not in receipt.params  # a receipt asks nothing of the subscriber
+    buttons = [b for row in fee.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert [b["callback_data"] for b in buttons] == [f"req:pay:{request.tracking_code}"]
+    assert "۲٬۵۰۰٬۰۰۰" in buttons[0]["text"]

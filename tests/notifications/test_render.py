@@ -1,0 +1,80 @@
+"""Every notice kind renders in both languages on every channel, with the parameters it is given."""
+
+from datetime import date
+
+import pytest
+
+from backend.constants import Channel, NoticeKind
+from locales.catalogs import LOCALES
+from locales.values import Code, Rials
+from notifications.render import notice_message, render_for_channel, typed_param
+from notifications.sms.text import parts_needed
+
+DEADLINE = "2026-03-20T21:30:00+00:00"  # already 1 Farvardin 1405 in Tehran
+# What backend/actions.py passes with each kind (queue_notice adds `code`).
+PARAMS: dict[NoticeKind, dict[str, object]] = {
+    NoticeKind.RECEIPT: {"expected_date": DEADLINE},
+    NoticeKind.UNDER_REVIEW: {},
+    NoticeKind.RESULT_CORRECTED: {
+        "original_rials": 4_850_000,
+        "corrected_rials": 1_200_000,
+        "payment_id": "120000140510",
+    },
+    NoticeKind.RESULT_REJECTED: {
+        "reason": "reading_correct",
+        "explanation": "رقم کنتور در بازدید دوباره همان رقم قبض بود." * 3,
+    },
+    NoticeKind.FEE_DUE: {"fee_rials": 2_500_000, "payment_reference": "p-1"},
+    NoticeKind.FEE_RECEIVED: {"amount_rials": 2_500_000},
+    NoticeKind.METER_TESTED: {"result": "ok", "reading": 12_345},
+    NoticeKind.TERMS: {"terms": "کنتور سالم است؛ هزینه جمع‌آوری پرداخت شده است."},
+    NoticeKind.ARCHIVED: {},
+    NoticeKind.COLLECTED: {"reading": 12_400},
+    NoticeKind.STATEMENT: {"debt_rials": 0, "credit_rials": 300_000, "payment_reference": None},
+    NoticeKind.CLEARANCE: {},
+    NoticeKind.WITHDRAWN: {},
+    NoticeKind.CLOSED: {},
+}
+
+
+def test_parameters_take_the_type_their_name_says() -> None:
+    assert typed_param("code", "1234567890") == Code("1234567890")
+    assert typed_param("fee_rials", 2_500_000) == Rials(2_500_000)
+    assert typed_param("expected_date", DEADLINE) == date(2026, 3, 21)
+    assert typed_param("due_date", "2026-03-20") == date(2026, 3, 20)
+    assert typed_param("terms", "متن") == "متن"
+    assert typed_param("payment_reference", None) is None
+
+
+@pytest.mark.parametrize("kind", list(NoticeKind))
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_notice_kind_renders_everywhere(kind: NoticeKind, locale: str) -> None:
+    message = notice_message(kind, {"code": "1234567890", **PARAMS[kind]})
+    telegram = render_for_channel(message, Channel.TELEGRAM, locale, 3)
+    bale = render_for_channel(message, Channel.BALE, locale, 3)
+    sms = render_for_channel(message, Channel.SMS, locale, 3)
+    assert "<code>1234567890</code>" in telegram
+    assert "<code>" not in bale and "1234567890" in bale
+    assert "1234567890" in sms and parts_needed(sms) <= 3
+
+
+def test_a_receipt_reads_well_in_persian() -> None:
+    message = notice_message(
+        NoticeKind.RECEIPT, {"code": "1234567890", **PARAMS[NoticeKind.RECEIPT]}
+    )
+    sms = render_for_channel(message, Channel.SMS, "fa", 3)
+    assert "کد رهگیری: 1234567890" in sms and "۱۴۰۵/۰۱/۰۱" in sms
+
+
+def test_a_long_notice_is_cut_between_words_for_sms() -> None:
+    params = {"code": "1234567890", **PARAMS[NoticeKind.RESULT_REJECTED]}
+    sms = render_for_channel(
+        notice_message(NoticeKind.RESULT_REJECTED, params), Channel.SMS, "fa", 2
+    )
+    assert parts_needed(sms) == 2 and sms.endswith("…") and "1234567890" in sms
+
+
+def test_amounts_in_persian_with_separators() -> None:
+    params = {"code": "1234567890", **PARAMS[NoticeKind.STATEMENT]}
+    text = render_for_channel(notice_message(NoticeKind.STATEMENT, params), Channel.BALE, "fa", 3)
+    assert "۳۰۰٬۰۰۰ ریال" in text

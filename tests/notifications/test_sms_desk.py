@@ -1,0 +1,294 @@
+"""SMS as a channel: the webhook, status look-ups, privacy, a bill review filed by SMS, keywords."""
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import respx
+import sqlalchemy as sa
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
+from sqlmodel import Session, select
+
+from backend.constants import Channel
+from backend.models import Conversation, ServiceRequest, SmsOptOut
+from backend.settings import Settings
+from bot.sms_web import add_sms_routes, sms_webhook_path
+from notifications.inbound import event_id_of
+from notifications.ratelimit import KEY_PREFIX, MemoryRateCounter, RedisRateCounter
+from notifications.runtime import Notifier
+from notifications.sms import InboundSms
+from notifications.sms.text import parts_needed
+from tests.factories import add_subscription
+from tests.notifications.answers import form, json_answer
+from tests.notifications.subscribers import file_review
+
+MELIPAYAMAK = "https://rest.payamak-panel.com/api/SendSMS"
+KAVENEGAR = "https://api.kavenegar.com/v1"
+SECRET = "sms-webhook-secret"
+OWNER = "+989121234567"
+STRANGER = "+989351112233"
+PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+@pytest.fixture
+def sms_settings(notice_settings: Settings) -> Settings:
+    return notice_settings.model_copy(
+        update={
+            "sms_provider": "melipayamak",
+            "melipayamak_username": "desk",
+            "melipayamak_password": SecretStr("melipayamak-password"),
+            "sms_sender": "30004000123",
+            "sms_webhook_secret": SecretStr(SECRET),
+        }
+    )
+
+
+@pytest.fixture
+def gateway() -> Iterator[respx.MockRouter]:
+    """Melipayamak's SendSMS; every SMS the desk sends is one call to it."""
+    with respx.mock(base_url=MELIPAYAMAK, assert_all_mocked=True) as router:
+        router.post("/SendSMS").mock(return_value=json_answer("melipayamak", "send"))
+        yield router
+
+
+def sent(gateway: respx.MockRouter) -> list[dict[str, str]]:
+    return [form(call.request) for call in gateway.calls]
+
+
+class Phone:
+    """A subscriber texting our line; each push goes through the webhook as the gateway sends it."""
+
+    def __init__(self, webhook: "Webhook", number: str) -> None:
+        self.webhook, self.number = webhook, number
+
+    def text(self, body: str) -> str:
+        """Pushes one SMS; the webhook's answer to the gateway."""
+        params = {"from": "0" + self.number[3:], "to": "30004000123", "body": body}
+        status, answer = self.webhook.get(self.webhook.path, params)
+        assert status == 200
+        return answer
+
+
+class Webhook:
+    """The SMS routes of the web app, served on 127.0.0.1 on a loop of their own."""
+
+    def __init__(self, settings: Settings, db: sa.Engine) -> None:
+        app = web.Application()
+        add_sms_routes(app, Notifier(settings, db))
+        self.path = sms_webhook_path(settings, "melipayamak")
+        self.loop = asyncio.new_event_loop()
+        self.client = TestClient(TestServer(app, loop=self.loop), loop=self.loop)
+        self.loop.run_until_complete(self.client.start_server())
+
+    def get(self, path: str, params: dict[str, str] | None = None) -> tuple[int, str]:
+        async def call() -> tuple[int, str]:
+            response = await self.client.get(path, params=params)
+            return response.status, await response.text()
+
+        return self.loop.run_until_complete(call())
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.client.close())
+        self.loop.close()
+
+
+@pytest.fixture
+def webhook(sms_settings: Settings, engine: sa.Engine) -> Iterator[Webhook]:
+    served = Webhook(sms_settings, engine)
+    yield served
+    served.close()
+
+
+def reply_to(gateway: respx.MockRouter, before: int, number: str) -> str:
+    """The one SMS the desk sent after `before` calls, checked to be for `number`, in 2 parts."""
+    [reply] = sent(gateway)[before:]
+    assert reply["to"] == "0" + number[3:]
+    assert parts_needed(reply["text"]) <= 2
+    return reply["text"]
+
+
+def test_a_tracking_code_in_persian_digits_gets_the_status_once(
+    engine: sa.Engine,
+    sms_settings: Settings,
+    session: Session,
+    gateway: respx.MockRouter,
+    webhook: Webhook,
+) -> None:
+    request = file_review(engine, sms_settings, session, add_subscription(session, mobile=OWNER))
+    phone = Phone(webhook, OWNER)
+
+    assert phone.text(f"سلام وضعیت درخواست {request.tracking_code.translate(PERSIAN)} چیه؟") == "OK"
+    reply = reply_to(gateway, 0, OWNER)
+    assert request.tracking_code in reply and "ثبت شده، در انتظار بررسی" in reply
+    assert "چه کاری" not in reply  # the menu after an answer would not fit
+
+    phone.text(f"سلام وضعیت درخواست {request.tracking_code.translate(PERSIAN)} چیه؟")
+    assert len(sent(gateway)) == 1  # the same push again is answered once
+
+
+def test_a_stranger_asking_about_a_request_learns_nothing_personal(
+    engine: sa.Engine,
+    sms_settings: Settings,
+    session: Session,
+    gateway: respx.MockRouter,
+    webhook: Webhook,
+) -> None:
+    subscription = add_subscription(session, mobile=OWNER)
+    request = file_review(engine, sms_settings, session, subscription)
+    Phone(webhook, STRANGER).text(request.tracking_code)
+
+    reply = reply_to(gateway, 0, STRANGER)
+    assert request.tracking_code in reply
+    for personal in ("مریم", "احمدی", "صفاییه", "ریال", "4567", "۴۵۶۷", subscription.bill_id):
+        assert personal not in reply
+
+
+def test_a_bill_review_is_filed_by_sms_end_to_end(
+    engine: sa.Engine,
+    sms_settings: Settings,
+    session: Session,
+    gateway: respx.MockRouter,
+    webhook: Webhook,
+) -> None:
+    subscription = add_subscription(session, mobile=OWNER)
+    phone = Phone(webhook, STRANGER)
+    script = [
+        ("سلام", "۱ اعتراض به صورت‌حساب"),
+        ("۱", "شناسه قبض"),
+        (subscription.bill_id.translate(PERSIAN), "۱ "),
+        ("1", "۱ قرائت اشتباه کنتور"),
+        ("۱", "شرح اعتراض"),
+        ("رقم کنتور ۱۲۳۴۵ بود نه ۱۳۰۰۰", "پیشخوان"),
+        ("۱", "کد رهگیری"),
+    ]
+    for said, expected in script:
+        before = len(sent(gateway))
+        phone.text(said)
+        assert expected in reply_to(gateway, before, STRANGER), said
+
+    request = session.exec(select(ServiceRequest)).one()
+    assert (request.channel, request.channel_user_id) == (Channel.SMS, STRANGER)
+    assert request.description == "رقم کنتور ۱۲۳۴۵ بود نه ۱۳۰۰۰"
+    assert request.tracking_code in sent(gateway)[-1]["text"]
+
+    Notifier(sms_settings, engine).run_pending()  # the receipt goes to the registered mobile
+    receipt = sent(gateway)[-1]
+    assert receipt["to"] == "0" + OWNER[3:] and request.tracking_code in receipt["text"]
+
+
+def test_an_sms_conversation_left_for_half_an_hour_starts_over(
+    engine: sa.Engine,
+    sms_settings: Settings,
+    session: Session,
+    gateway: respx.MockRouter,
+    webhook: Webhook,
+) -> None:
+    subscription = add_subscription(session, mobile=OWNER)
+    phone = Phone(webhook, OWNER)
+    phone.text("سلام")
+    phone.text("۱")
+    phone.text(subscription.bill_id)  # a draft is begun
+    conversation = session.exec(select(Conversation)).one()
+    conversation.updated_at = datetime.now(UTC) - timedelta(minutes=31)
+    session.add(conversation)
+    session.commit()
+
+    before = len(sent(gateway))
+    phone.text("سلام دوباره")
+    assert "منقضی" in reply_to(gateway, before, OWNER)
+
+
+def test_keywords_opt_out_opt_in_and_help(
+    engine: sa.Engine,
+    sms_settings: Settings,
+    session: Session,
+    gateway: respx.MockRouter,
+    webhook: Webhook,
+) -> None:
+    phone = Phone(webhook, OWNER)
+    phone.text("لغو ۱۱")
+    assert "قطع شد" in reply_to(gateway, 0, OWNER)
+    assert session.get(SmsOptOut, OWNER) is not None
+
+    phone.text("شروع")
+    assert "دوباره وصل شد" in reply_to(gateway, 1, OWNER)
+    session.expire_all()
+    assert session.get(SmsOptOut, OWNER) is None
+
+    phone.text("راهنما")
+    assert "کد رهگیری" in reply_to(gateway, 2, OWNER)
+
+
+def test_a_sender_over_the_limit_is_told_once_then_not_answered(
+    engine: sa.Engine, sms_settings: Settings, gateway: respx.MockRouter
+) -> None:
+    limited = Webhook(sms_settings.model_copy(update={"sms_rate_limit": 2}), engine)
+    phone = Phone(limited, OWNER)
+    for text in ("سلام", "راهنما", "help", "کمک"):
+        assert phone.text(text) == "OK"
+    limited.close()
+    replies = [s["text"] for s in sent(gateway)]
+    assert len(replies) == 3 and "حد مجاز" in replies[-1]
+
+
+def test_the_webhook_refuses_what_is_not_a_push(webhook: Webhook) -> None:
+    assert webhook.get("/sms/melipayamak/guessed", {"from": OWNER, "body": "x"})[0] == 404
+    assert webhook.get("/sms/kavenegar/" + SECRET, {"from": OWNER, "body": "x"})[0] == 404
+    assert webhook.get(webhook.path, {"to": "3000"})[0] == 400
+
+
+def test_polled_inbound_sms_are_answered_once(
+    engine: sa.Engine, notice_settings: Settings, session: Session
+) -> None:
+    settings = notice_settings.model_copy(
+        update={
+            "sms_provider": "kavenegar",
+            "kavenegar_api_key": SecretStr("polled-key"),
+            "sms_sender": "30002225",
+        }
+    )
+    with respx.mock(base_url=f"{KAVENEGAR}/polled-key", assert_all_mocked=True) as kavenegar:
+        kavenegar.get("/sms/receive.json").mock(return_value=json_answer("kavenegar", "receive"))
+        sends = kavenegar.post("/sms/send.json").mock(return_value=json_answer("kavenegar", "send"))
+        notifier = Notifier(settings, engine)
+        assert notifier.poll_inbound() == 2
+        assert notifier.poll_inbound() == 2  # the same messages again: not answered again
+
+    assert session.get(SmsOptOut, "+989121234567") is not None
+    assert sorted(form(c.request)["receptor"] for c in sends.calls) == [
+        "09121234567",
+        "09351112233",
+    ]
+    assert all(form(c.request)["localid"].isdigit() for c in sends.calls)
+
+
+def test_a_push_without_an_id_is_recognised_by_content_except_a_bare_choice() -> None:
+    now = datetime(2026, 1, 1, 8, 0, 10, tzinfo=UTC)
+    status = InboundSms(sender=OWNER, receiver="3000", text="وضعیت ۱۲۳۴۵۶۷۸۹۰")
+    assert event_id_of(status, "m", now) == event_id_of(status, "m", now + timedelta(seconds=30))
+    assert event_id_of(status, "m", now) != event_id_of(status, "m", now + timedelta(minutes=2))
+    assert event_id_of(InboundSms(sender=OWNER, receiver="3000", text=" ۱ "), "m", now) is None
+    pushed = InboundSms(sender=OWNER, receiver="3000", text="۱", provider_id="77")
+    assert event_id_of(pushed, "kavenegar", now) == "kavenegar:77"
+
+
+def test_rate_counters_count_per_sender_in_a_window(redis_url: str) -> None:
+    import redis
+
+    connection = redis.Redis.from_url(redis_url)
+    sender = f"+98912{datetime.now(UTC).microsecond:07d}"
+    try:
+        counter = RedisRateCounter(connection, window_seconds=60)
+        assert [counter.hit(sender) for _ in range(3)] == [1, 2, 3]
+        assert 0 < connection.ttl(KEY_PREFIX + sender) <= 60
+    finally:
+        connection.delete(KEY_PREFIX + sender)
+        connection.close()
+    clock = [0.0]
+    memory = MemoryRateCounter(window_seconds=60, clock=lambda: clock[0])
+    assert [memory.hit(sender), memory.hit(sender), memory.hit("other")] == [1, 2, 1]
+    clock[0] = 61.0
+    assert memory.hit(sender) == 1

@@ -1,0 +1,145 @@
+"""Staff carrying a permanent removal through every step, and recording payments once."""
+
+from sqlmodel import Session, col, select
+
+from backend.actions import answer_terms, pending_payment_of, record_payment, subscriber_actor
+from backend.constants import (
+    EventAction,
+    NoticeKind,
+    PaymentMethod,
+    PaymentStatus,
+    RequestStatus,
+    StaffRole,
+)
+from backend.models import Notice, Payment, Subscription, utcnow
+from backend.settings import Settings
+from dialogs.staff import METHOD_PREFIX
+from tests.staff.conftest import Hire, file_removal, history_of, request_of
+
+A, S = EventAction, RequestStatus
+SUBSCRIBER = subscriber_actor("telegram")
+
+
+def payments(session: Session, code: str) -> list[tuple[str, str, str | None, str | None]]:
+    request = request_of(session, code)
+    query = select(Payment).where(Payment.request_id == request.id).order_by(col(Payment.id))
+    return [(p.purpose, p.status, p.method, p.provider_ref) for p in session.exec(query)]
+
+
+def test_a_removal_through_every_step_to_closed_with_clearance(
+    hire: Hire, session: Session, subscription: Subscription, settings: Settings
+) -> None:
+    code = file_removal(session, subscription, settings)
+    finance = hire(StaffRole.FINANCE)
+    technician = hire(StaffRole.FIELD_TECHNICIAN)
+
+    # A removal has no "take" step: taking it assigns it to oneself.
+    assert technician.run(f"/take {code}") == ["staff.taken"]
+    assert request_of(session, code).assignee_id == technician.staff_id
+    assert finance.run(f"/fee {code} ۱٬۵۰۰٬۰۰۰") == ["staff.fee_announced"]
+    assert finance.run(f"/settle {code}") == ["refused.wrong_status"]
+
+    # The subscriber pays the fee online and, after the meter test, accepts the terms.
+    pending = pending_payment_of(session, request_of(session, code))
+    assert pending is not None and pending.amount_rials == 1_500_000
+    record_payment(
+        session,
+        reference=pending.reference,
+        method=PaymentMethod.ONLINE,
+        provider_ref="IPG-778812",
+        actor=SUBSCRIBER,
+        now=utcnow(),
+        settings=settings,
+    )
+    session.commit()
+    assert technician.run(f"/metertest {code} ok ۱۲٬۳۴۵") == ["staff.meter_tested"]
+    assert finance.run(
+        f"/terms {code} هزینه جمع‌آوری پرداخت شده است؛ بدهی مصرف پس از جمع‌آوری اعلام می‌شود."
+    ) == ["staff.terms_announced"]
+    answer_terms(
+        session,
+        request_of(session, code),
+        accept=True,
+        actor=SUBSCRIBER,
+        now=utcnow(),
+        settings=settings,
+    )
+    session.commit()
+    # Below the meter test's reading:
+    assert technician.run(f"/collected {code} 12000") == ["refused.bad_reading"]
+    assert technician.run(f"/collected {code} 12400") == ["staff.collected"]
+    assert finance.run(f"/statement {code} +250,000") == ["staff.statement_issued"]
+    assert finance.run(f"/settle {code}") == ["refused.statement_unpaid"]
+    assert "۲۵۰٬۰۰۰" in finance.text()
+    finance.say(f"/paid {code} R-5521")
+    assert finance.last.key == "staff.paid.ask_method"
+    finance.press(f"{METHOD_PREFIX}in_person")
+    assert finance.keys[0] == "staff.payment_recorded"
+    assert request_of(session, code).status == S.SETTLED
+    assert finance.run(f"/close {code}") == ["staff.closed"]
+
+    request = request_of(session, code)
+    assert request.status == S.CLOSED
+    assert (request.fee_rials, request.meter_test_result, request.meter_test_reading) == (
+        1_500_000,
+        "ok",
+        12_345,
+    )
+    assert (request.final_reading, request.statement_rials) == (12_400, 250_000)
+    assert history_of(session, code) == [
+        (A.SUBMITTED, S.SUBMITTED, SUBSCRIBER),
+        (A.ASSIGN, None, technician.actor),
+        (A.ANNOUNCE_FEE, S.FEE_ANNOUNCED, finance.actor),
+        (A.PAY_FEE, S.FEE_PAID, SUBSCRIBER),
+        (A.TEST_METER, S.METER_TESTED, technician.actor),
+        (A.ANNOUNCE_TERMS, S.TERMS_ANNOUNCED, finance.actor),
+        (A.ACCEPT_TERMS, S.TERMS_ACCEPTED, SUBSCRIBER),
+        (A.COLLECT, S.COLLECTED, technician.actor),
+        (A.ISSUE_STATEMENT, S.STATEMENT_ISSUED, finance.actor),
+        (A.SETTLE, S.SETTLED, finance.actor),
+        (A.CLOSE, S.CLOSED, finance.actor),
+    ]
+    assert payments(session, code) == [
+        ("collection_fee", PaymentStatus.PAID, PaymentMethod.ONLINE, "IPG-778812"),
+        ("final_statement", PaymentStatus.PAID, PaymentMethod.IN_PERSON, "R-5521"),
+    ]
+    notices = session.exec(select(Notice.kind).where(Notice.request_id == request.id)).all()
+    assert NoticeKind.CLEARANCE in notices
+
+    finance.say(f"/show {code}")
+    text = finance.text()
+    assert "۱٬۵۰۰٬۰۰۰" in text and "سالم" in text and "بدهی مشترک ۲۵۰٬۰۰۰ ریال" in text
+    assert "علت درخواست: تخریب ساختمان" in text
+
+
+def test_paid_twice_changes_nothing_the_second_time(
+    hire: Hire, session: Session, subscription: Subscription, settings: Settings
+) -> None:
+    code = file_removal(session, subscription, settings)
+    finance = hire(StaffRole.FINANCE)
+    finance.say(f"/fee {code} 900000")
+    assert finance.run(f"/paid {code} ۷۷۸۸ bank") == ["staff.payment_recorded"]
+    once = (history_of(session, code), payments(session, code))
+    assert once[1] == [("collection_fee", PaymentStatus.PAID, PaymentMethod.BANK, "7788")]
+
+    assert finance.run(f"/paid {code} 7788 bank") == ["staff.paid_already"]
+    assert finance.run(f"/paid {code} 7788") == ["staff.paid_already"]
+    assert finance.run(f"/paid {code} 9999 in_person") == ["refused.nothing_to_pay"]
+    assert finance.run(f"/paid {code} 9999 online") == ["refused.bad_method"]
+    assert (history_of(session, code), payments(session, code)) == once
+    assert request_of(session, code).status == S.FEE_PAID
+
+
+def test_amounts_and_readings_in_any_digits(
+    hire: Hire, session: Session, subscription: Subscription, settings: Settings
+) -> None:
+    code = file_removal(session, subscription, settings)
+    finance = hire(StaffRole.FINANCE)
+    assert finance.run(f"/fee {code} -500") == ["refused.bad_amount"]
+    assert finance.run(f"/fee {code} ۱۲۰۰۰۰۰ ریال") == ["refused.bad_amount"]
+    # Arabic-Indic digits and the Arabic comma:
+    assert finance.run(f"/fee {code} ١،٢٠٠،٠٠٠") == ["staff.fee_announced"]
+    assert request_of(session, code).fee_rials == 1_200_000
+    assert finance.run(f"/fee {code}") == ["staff.usage"]
+    assert finance.run("/show 123") == ["track.invalid_format"]
+    assert finance.run("/show 1234567890") == ["track.invalid_checksum"]
