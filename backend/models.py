@@ -258,7 +258,11 @@ class NoticeDelivery(SQLModel, table=True):
     """A notice on one channel: its state, the provider's raw code, and its tries."""
 
     __tablename__ = "notice_delivery"
-    __table_args__ = (sa.UniqueConstraint("notice_id", "channel"),)
+    __table_args__ = (
+        sa.UniqueConstraint("notice_id", "channel"),
+        # The relay's every pass looks for due deliveries; most rows are done (NULL).
+        sa.Index("ix_notice_delivery_next_attempt_at", "next_attempt_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     notice_id: int = Field(foreign_key="notice.id", index=True)
