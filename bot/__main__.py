@@ -9,7 +9,7 @@ from aiohttp import web
 USAGE = """usage: python -m bot [polling | web | set-webhooks URL | shell]
 
   polling            the bots by long polling (the default; no public address needed)
-  web                the webhook server (WEBHOOK_SECRET, PORT)
+  web                the web app: bot webhooks (WEBHOOK_SECRET), SMS webhook, payments (PORT)
   set-webhooks URL   register this server's public base URL with each bot
   shell              the terminal chat on the embedded default (no token needed)"""
 NO_TOKEN = (
@@ -41,12 +41,11 @@ def _web() -> int:
 
     settings = get_settings()
     bots = make_channel_bots(settings)
-    if not bots:
-        print(NO_TOKEN, file=sys.stderr)
-        return 2
-    if settings.webhook_secret is None:
+    if bots and settings.webhook_secret is None:
         print("Set WEBHOOK_SECRET (a long random string) for webhook mode.", file=sys.stderr)
         return 2
+    if not bots:  # an SMS-only desk still needs the SMS webhook and the payment pages
+        logging.getLogger(__name__).warning("no bot token: serving SMS and payments only")
     app = make_web_app(settings, make_dispatcher(bots), bots)
     web.run_app(app, host=settings.web_host, port=settings.port, print=None)
     return 0
