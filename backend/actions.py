@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from backend.constants import (
+    FINAL_STATUSES,
     EventAction,
     MeterTestResult,
     PaymentMethod,
@@ -47,6 +48,10 @@ def _amount(value: int) -> int:
 def take(
     session: Session, request: ServiceRequest, staff: Staff, *, now: datetime, settings: Settings
 ) -> None:
+    """A review is taken by its workflow; a removal, which has no such step, is assigned to self."""
+    if request.kind != RequestKind.BILL_REVIEW:
+        assign(session, request, staff, by=staff, now=now, settings=settings)
+        return
     request.assignee_id = staff.id
     apply(session, request, EventAction.TAKE, actor=staff_actor(staff), now=now, settings=settings)
 
@@ -73,7 +78,7 @@ def assign(
             settings=settings,
             note=note,
         )
-    elif request.status in {RequestStatus.CLOSED, RequestStatus.WITHDRAWN, RequestStatus.ARCHIVED}:
+    elif request.status in FINAL_STATUSES:
         raise Refused("wrong_status", status=request.status)
     else:
         record_event(

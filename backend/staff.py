@@ -195,16 +195,6 @@ def eligible_assignees(session: Session, request: ServiceRequest) -> list[Staff]
     return [s for s in everyone if not wanted or any(may(s, command) for command in wanted)]
 
 
-def take(
-    session: Session, request: ServiceRequest, staff: Staff, *, now: datetime, settings: Settings
-) -> None:
-    """A review is taken by its workflow; a removal, which has no such step, is assigned to self."""
-    if request.kind == RequestKind.BILL_REVIEW:
-        actions.take(session, request, staff, now=now, settings=settings)
-    else:
-        actions.assign(session, request, staff, by=staff, now=now, settings=settings)
-
-
 def ensure_open(request: ServiceRequest) -> None:
     if request.status in FINAL_STATUSES:
         raise Refused("wrong_status", status=request.status)

@@ -16,7 +16,7 @@ from backend.models import Broadcast, Subscription
 from dialogs import states
 from dialogs.engine import Context, Step
 from dialogs.events import Button, IncomingFile, Reply
-from dialogs.staff import _lines as lines_of
+from dialogs.staff import stacked_lines
 from locales.values import TEHRAN, Msg
 from notifications.broadcasts import service
 from notifications.broadcasts.audience import (
@@ -475,7 +475,7 @@ class ListStep(Step):
                 buttons.append([Button(label, f"bcx:{broadcast.id}")])
         if not lines:
             return Reply(Msg("broadcast.none"))
-        return Reply(Msg("broadcast.list", {"lines": lines_of(lines)}), buttons)
+        return Reply(Msg("broadcast.list", {"lines": stacked_lines(lines)}), buttons)
 
     def on_choice(self, ctx: Context, value: str) -> None:
         if _authorized(ctx, "broadcasts") is None:

@@ -33,7 +33,7 @@ RequestHandler = Callable[[Context, Staff, ServiceRequest, str], None]
 ALL_KINDS = "all"
 
 
-def _lines(messages: Sequence[Msg]) -> Msg:
+def stacked_lines(messages: Sequence[Msg]) -> Msg:
     """Messages one under another, as one message (each line is a whole sentence of its own)."""
     *head, joined = messages
     for message in reversed(head):
@@ -130,7 +130,7 @@ def staffhelp(ctx: Context, staff: Staff, argument: str) -> None:
     role = Msg(f"staff.role.{staff.role}")
     head = Msg("staff.help_head", {"name": staff.full_name, "role": role})
     helps = [Msg(f"staff.help.{command}") for command in rules.commands_of(staff)]
-    ctx.replies.append(Reply(_lines([head, *helps])))
+    ctx.replies.append(Reply(stacked_lines([head, *helps])))
 
 
 def queue(ctx: Context, staff: Staff, argument: str) -> None:
@@ -147,8 +147,8 @@ def _open_queue(ctx: Context, section: QueueSection | None) -> None:
 
 
 def show(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
-    ctx.replies.append(Reply(_lines(_summary(ctx, staff, request))))
-    ctx.replies.append(Reply(_lines(_history(ctx, request))))
+    ctx.replies.append(Reply(stacked_lines(_summary(ctx, staff, request))))
+    ctx.replies.append(Reply(stacked_lines(_history(ctx, request))))
     documents = rules.documents_for(ctx.session, request, staff)
     files = [OutgoingFile(d.storage_key, d.original_name, d.content_type) for d in documents]
     ctx.replies.append(Reply(Msg("staff.show.documents", {"count": len(files)}), files=files))
@@ -321,14 +321,14 @@ def notices(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> N
             )
             for d in notice.deliveries
         ] or [Msg("staff.notices.not_sent")]
-    ctx.replies.append(Reply(_lines(lines)))
+    ctx.replies.append(Reply(stacked_lines(lines)))
 
 
 # --- Moving requests on ---
 
 
 def take(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
-    rules.take(ctx.session, request, staff, now=ctx.now, settings=ctx.settings)
+    actions.take(ctx.session, request, staff, now=ctx.now, settings=ctx.settings)
     ctx.say("staff.taken", code=_code(request))
 
 
@@ -601,7 +601,7 @@ class QueueStep(StaffStep):
             },
         )
         items = [self._item(ctx, request) for request in view.requests]
-        text = _lines([head, *(items or [Msg("staff.queue.empty")])])
+        text = stacked_lines([head, *(items or [Msg("staff.queue.empty")])])
         return Reply(text, self._buttons(view))
 
     @staticmethod
