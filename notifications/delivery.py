@@ -15,14 +15,17 @@ import sqlalchemy as sa
 from aiogram.types import InlineKeyboardMarkup
 from sqlmodel import Session, col, select
 
+from backend.actions import pending_payment_of
 from backend.constants import Channel, DeliveryState
 from backend.conversations import set_reachable
 from backend.db import session_scope
 from backend.models import Conversation, Notice, NoticeDelivery, ServiceRequest, SmsOptOut
+from backend.payments import make_payment_provider
 from backend.settings import Settings
 from bot.render import inline_keyboard
 from dialogs.my_requests import request_buttons
 from locales.catalogs import MissingMessage
+from locales.values import Msg, Rials
 from notifications.policy import sms_fallback
 from notifications.render import notice_message, render_for_channel
 from notifications.senders import MESSENGERS, MessengerSender, Outcome, send_sms
@@ -92,6 +95,7 @@ class Deliverer:
                     delivery.channel,
                     locale,
                     self.settings.sms_max_parts,
+                    self._payment_link(session, delivery, notice, request),
                 )
                 keyboard = (
                     inline_keyboard(request_buttons(session, request, withdraw=False), locale)
@@ -195,6 +199,18 @@ class Deliverer:
                     self._finish(delivery, result.state, result.raw_code, now)
                     changed += 1
         return changed
+
+    def _payment_link(
+        self, session: Session, delivery: NoticeDelivery, notice: Notice, request: ServiceRequest
+    ) -> Msg | None:
+        """A money notice by SMS carries the link to pay what is due now: SMS has no buttons."""
+        if delivery.channel != Channel.SMS or not notice.essential:
+            return None
+        payment = pending_payment_of(session, request)
+        if payment is None:
+            return None
+        link = make_payment_provider(self.settings).link(payment)
+        return Msg("requests.pay_link", {"amount": Rials(payment.amount_rials), "link": link})
 
     def _locale(self, session: Session, request: ServiceRequest) -> str:
         """The language the requester chose in their conversation; the default otherwise."""

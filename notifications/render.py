@@ -38,8 +38,14 @@ def notice_message(kind: str, params: Mapping[str, Any]) -> Msg:
     return Msg(f"notice.{kind}", {name: typed_param(name, v) for name, v in params.items()})
 
 
-def render_for_channel(message: Msg, channel: Channel, locale: str, max_parts: int) -> str:
-    """Telegram's HTML, Bale's plain text, or plain text cut to `max_parts` SMS parts."""
+def render_for_channel(
+    message: Msg, channel: Channel, locale: str, max_parts: int, sms_tail: Msg | None = None
+) -> str:
+    """Telegram's HTML, Bale's plain text, or plain text cut to `max_parts` SMS parts.
+
+    An SMS has no buttons: `sms_tail` (a payment link) stands in for them, kept whole.
+    """
     if channel in MESSENGERS:
         return render(message, locale, MESSENGERS[channel].markup)
-    return fit_to_parts(render(message, locale, SMS_MARKUP), max_parts)
+    tail = "\n" + render(sms_tail, locale, SMS_MARKUP) if sms_tail is not None else ""
+    return fit_to_parts(render(message, locale, SMS_MARKUP), max_parts, tail=tail)

@@ -13,7 +13,14 @@ from sqlmodel import Session, select
 from backend.actions import announce_fee
 from backend.constants import Channel, DeliveryState, DocumentType, NoticeKind, RemovalReason
 from backend.conversations import ensure_identity
-from backend.models import ChannelIdentity, Customer, NoticeDelivery, ServiceRequest, SmsOptOut
+from backend.models import (
+    ChannelIdentity,
+    Customer,
+    NoticeDelivery,
+    Payment,
+    ServiceRequest,
+    SmsOptOut,
+)
 from backend.notices import queue_notice
 from backend.service_requests import DraftDocument, file_removal
 from backend.settings import Settings
@@ -273,7 +280,7 @@ def test_the_clock_relays_until_stopped(
     assert request.tracking_code in console_sms(notice_settings.sms_console_path)[0]["text"]
 
 
-def test_a_fee_notice_in_the_messenger_carries_the_pay_button(
+def test_a_fee_notice_carries_the_pay_button_in_the_messenger_and_the_link_by_sms(
     engine: sa.Engine, telegram_settings: Settings, session: Session, fake_api: FakeBotAPI
 ) -> None:
     subscription = add_subscription(session, mobile="+989121110009")
@@ -305,3 +312,6 @@ def test_a_fee_notice_in_the_messenger_carries_the_pay_button(
     buttons = [b for row in fee.params["reply_markup"]["inline_keyboard"] for b in row]
     assert [b["callback_data"] for b in buttons] == [f"req:pay:{request.tracking_code}"]
     assert "۲٬۵۰۰٬۰۰۰" in buttons[0]["text"]
+    [fee_sms] = console_sms(telegram_settings.sms_console_path)  # the receipt went by Telegram
+    payment = session.exec(select(Payment).where(Payment.request_id == request.id)).one()
+    assert fee_sms["text"].endswith(f"{telegram_settings.public_base_url}/pay/{payment.reference}")
