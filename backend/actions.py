@@ -377,7 +377,8 @@ def issue_statement(
 def settle(
     session: Session, request: ServiceRequest, staff: Staff, *, now: datetime, settings: Settings
 ) -> None:
-    """Debt and damages settled (a credit needs nothing): only once the statement is paid."""
+    """A statement that asks for nothing (a credit, or zero) is settled by staff; one with a debt
+    settles itself when it is paid (record_payment), so this is refused while it is unpaid."""
     unpaid = _pending_payment(session, request, PaymentPurpose.FINAL_STATEMENT)
     if unpaid is not None:
         raise Refused("statement_unpaid", amount_rials=unpaid.amount_rials)

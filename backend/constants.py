@@ -81,6 +81,7 @@ class EventAction(StrEnum):
     CLOSE = "close"
     WITHDRAW = "withdraw"
     NOTE = "note"
+    ADD_DOCUMENTS = "add_documents"  # by the subscriber, after filing
 
 
 class RemovalReason(StrEnum):

@@ -6,6 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from backend.actions import record_event, subscriber_actor
 from backend.constants import (
     FINAL_STATUSES,
     Channel,
@@ -117,6 +118,58 @@ def subscriber_requests(
     return list(session.exec(query.limit(limit)))
 
 
+def document_count(session: Session, request: ServiceRequest) -> int:
+    """How many documents are attached to the request."""
+    query = select(sa.func.count()).where(RequestDocument.request_id == request.id)
+    return session.exec(query).one()
+
+
+def attach_documents(
+    session: Session,
+    request: ServiceRequest,
+    *,
+    channel: Channel,
+    documents: list[DraftDocument],
+    now: datetime,
+    max_documents: int,
+) -> list[RequestDocument]:
+    """Attaches documents a subscriber sends after filing, with an event in the request's history.
+
+    Bill reviews only: their documents are evidence, which every reviewer may see, while a
+    removal's are identity papers kept to supervisors (backend.staff) and asked for by type.
+    The caller has made sure the request is the subscriber's. Refused for another kind
+    ("wrong_kind"), in a final status ("wrong_status"), with nothing to attach
+    ("no_documents"), or when the request would hold more than `max_documents`
+    ("too_many_documents", with how many it holds). A document already attached (the same
+    bytes) is not attached twice: the ones added are returned.
+    """
+    # Locked, so two chats of one subscriber adding at once take turns at the limit.
+    session.refresh(request, with_for_update=True)
+    if request.kind != RequestKind.BILL_REVIEW:
+        raise Refused("wrong_kind", kind=request.kind)
+    if request.status in FINAL_STATUSES:
+        raise Refused("wrong_status", status=request.status)
+    if not documents:
+        raise Refused("no_documents")
+    query = select(RequestDocument.sha256).where(RequestDocument.request_id == request.id)
+    attached = list(session.exec(query))
+    seen = set(attached)
+    new = []
+    for document in documents:
+        if document.sha256 not in seen:
+            seen.add(document.sha256)
+            new.append(document)
+    if len(attached) + len(new) > max_documents:
+        raise Refused("too_many_documents", attached=len(attached))
+    added = [_document_row(request, document, now) for document in new]
+    session.add_all(added)
+    if added:
+        actor = subscriber_actor(channel)
+        record_event(session, request, EventAction.ADD_DOCUMENTS, actor=actor, now=now, note=None)
+    session.flush()
+    return added
+
+
 def file_bill_review(
     session: Session,
     *,
@@ -219,18 +272,7 @@ def file_request(
     )
     _insert_with_unique_tracking_code(session, request)
     for document in documents:
-        session.add(
-            RequestDocument(
-                request_id=request.id,
-                doc_type=document.doc_type,
-                storage_key=document.storage_key,
-                content_type=document.content_type,
-                size_bytes=document.size_bytes,
-                sha256=document.sha256,
-                original_name=document.original_name,
-                created_at=now,
-            )
-        )
+        session.add(_document_row(request, document, now))
     session.add(
         RequestEvent(
             request_id=request.id,
@@ -243,6 +285,22 @@ def file_request(
     queue_notice(session, request, NoticeKind.RECEIPT, now=now, expected_date=deadline)
     session.flush()
     return request
+
+
+def _document_row(
+    request: ServiceRequest, document: DraftDocument, now: datetime
+) -> RequestDocument:
+    assert request.id is not None
+    return RequestDocument(
+        request_id=request.id,
+        doc_type=document.doc_type,
+        storage_key=document.storage_key,
+        content_type=document.content_type,
+        size_bytes=document.size_bytes,
+        sha256=document.sha256,
+        original_name=document.original_name,
+        created_at=now,
+    )
 
 
 def _insert_with_unique_tracking_code(session: Session, request: ServiceRequest) -> None:

@@ -21,7 +21,7 @@ from locales.catalogs import LOCALES, translate
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
-COMMANDS = ("start", "help", "cancel", "status", "language")
+COMMANDS = ("start", "help", "cancel", "status", "notices", "language")
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,39 @@
 """A subscriber's own requests: each one's status, and buttons for what they can do about it now."""
 
+from typing import Any
+
 from sqlmodel import Session
 
 from backend.actions import answer_terms, pending_payment_of, subscriber_actor, withdraw
-from backend.constants import EventAction, RequestKind, RequestStatus
+from backend.constants import (
+    FINAL_STATUSES,
+    Channel,
+    DocumentType,
+    EventAction,
+    RequestKind,
+    RequestStatus,
+)
 from backend.models import ServiceRequest, Subscription
 from backend.otp import vouched_mobile
 from backend.payments import make_payment_provider
-from backend.service_requests import subscriber_requests
+from backend.service_requests import (
+    DraftDocument,
+    attach_documents,
+    document_count,
+    find_request,
+    subscriber_requests,
+)
 from backend.workflows import FEE_PAID_STATUSES, Refused, allowed_actions
 from dialogs import states
+from dialogs.documents import DocumentsStep
 from dialogs.engine import Context, Step
-from dialogs.events import Button, Reply
+from dialogs.events import Button, IncomingFile, Reply
 from locales.values import Code, Msg, Rials, tehran_date
 
 PREFIX = "req"
 LISTED = 10  # the newest requests shown in "my requests"
 CONFIRMED = ("withdraw", "decline")  # actions that ask "are you sure?" first
+ADD_DOCUMENTS = "docs"  # offered on the detail view only, not on notices
 
 
 def _value(action: str, request: ServiceRequest) -> str:
@@ -103,7 +120,11 @@ class RequestStep(Step):
             message = Msg("requests.detail_terms", params | {"terms": request.terms or ""})
         else:
             message = Msg("requests.detail", params)
-        return Reply(message, buttons=request_buttons(ctx.session, request))
+        buttons = request_buttons(ctx.session, request)
+        if _takes_documents(request):
+            label = Msg("requests.add_documents")
+            buttons.append([Button(label, _value(ADD_DOCUMENTS, request))])
+        return Reply(message, buttons=buttons)
 
     def on_choice(self, ctx: Context, value: str) -> None:
         action, _, code = value.removeprefix(f"{PREFIX}:").partition(":")
@@ -142,6 +163,9 @@ class RequestStep(Step):
             ctx.say("requests.terms_accepted", code=Code(request.tracking_code))
         elif action == "clearance":
             self._clearance(ctx, request)
+        elif action == ADD_DOCUMENTS:
+            self._add_documents(ctx, request)
+            return
         elif action != "show":
             raise Refused("unknown_action")
         ctx.go(states.MY_REQUEST)
@@ -194,6 +218,23 @@ class RequestStep(Step):
         ctx.go(states.MY_REQUEST)
 
     @staticmethod
+    def _add_documents(ctx: Context, request: ServiceRequest) -> None:
+        """Opens the documents step for the request, where files can be sent."""
+        if not _takes_documents(request):
+            raise Refused("wrong_status")
+        limit = ctx.settings.max_documents
+        if ctx.event.channel == Channel.SMS:  # no files by SMS: where they can be added instead
+            ctx.say("review.documents_later")
+        elif document_count(ctx.session, request) >= limit:
+            ctx.say("requests.documents_full", code=Code(request.tracking_code), max=limit)
+        else:
+            # A fresh draft: another flow's documents must not be attached to this request.
+            ctx.reset(states.MY_REQUEST_DOCUMENTS)
+            ctx.draft["tracking_code"] = request.tracking_code
+            return
+        ctx.go(states.MY_REQUEST)
+
+    @staticmethod
     def _clearance(ctx: Context, request: ServiceRequest) -> None:
         """The final clearance (مفاصاحساب) of a removal carried out and settled."""
         if request.kind != RequestKind.CONNECTION_REMOVAL or request.status != RequestStatus.CLOSED:
@@ -228,4 +269,68 @@ class ConfirmStep(Step):
         return Reply(Msg(key, {"code": Code(code)}), buttons=[[button]])
 
 
-STEPS: list[Step] = [MyRequestsStep(), RequestStep(), ConfirmStep()]
+def _takes_documents(request: ServiceRequest) -> bool:
+    """Evidence can be added to an open bill review (see attach_documents)."""
+    return request.kind == RequestKind.BILL_REVIEW and request.status not in FINAL_STATUSES
+
+
+class AddDocumentsStep(DocumentsStep):
+    """Documents for a request already filed; "done" attaches them, if the request is still the
+    sender's and open, and shows the request again."""
+
+    name = states.MY_REQUEST_DOCUMENTS
+    back = states.MY_REQUEST
+    help = "help.add_documents"
+    doc_type = DocumentType.EVIDENCE
+    prompt_key = "requests.ask_documents"
+    required = 1
+
+    def prompt_params(self, ctx: Context) -> dict[str, Any]:
+        return {"code": Code(ctx.draft.get("tracking_code", "")), "attached": self._attached(ctx)}
+
+    def on_file(self, ctx: Context, file: IncomingFile) -> None:
+        # The limit counts the documents the request already has.
+        limit = ctx.settings.max_documents
+        if self._attached(ctx) + len(ctx.draft.get("documents", [])) >= limit:
+            ctx.retry("review.documents_full", max=limit)
+        else:
+            super().on_file(ctx, file)
+
+    def on_done(self, ctx: Context) -> None:
+        code = ctx.draft.get("tracking_code", "")
+        documents = [DraftDocument(**document) for document in ctx.draft.get("documents", [])]
+        ctx.conversation.data["request"] = code
+        found = _theirs(ctx, code)  # checked again: the chat's verified mobile may have changed
+        if not found:
+            ctx.say("requests.not_found")
+            ctx.reset(states.MY_REQUESTS)
+            return
+        request = found[0]
+        limit = ctx.settings.max_documents
+        try:
+            added = attach_documents(
+                ctx.session,
+                request,
+                channel=ctx.event.channel,
+                documents=documents,
+                now=ctx.now,
+                max_documents=limit,
+            )
+        except Refused as refused:
+            if refused.code == "too_many_documents":
+                attached = refused.params["attached"]
+                ctx.say("requests.documents_too_many", attached=attached, max=limit)
+            else:
+                ctx.say("requests.not_now", status=Msg(f"status.{request.status}"))
+            ctx.reset(states.MY_REQUEST)
+            return
+        ctx.say("requests.documents_added", count=len(added), code=Code(code))
+        ctx.reset(states.MY_REQUEST)
+
+    @staticmethod
+    def _attached(ctx: Context) -> int:
+        request = find_request(ctx.session, tracking_code=ctx.draft.get("tracking_code", ""))
+        return 0 if request is None else document_count(ctx.session, request)
+
+
+STEPS: list[Step] = [MyRequestsStep(), RequestStep(), ConfirmStep(), AddDocumentsStep()]

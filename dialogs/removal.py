@@ -3,7 +3,7 @@
 from typing import Any
 
 from backend import otp
-from backend.constants import DocumentType, RemovalReason
+from backend.constants import Channel, DocumentType, RemovalReason
 from backend.conversations import verify_phone
 from backend.identifiers import mask_mobile
 from backend.models import Subscription
@@ -223,7 +223,16 @@ class ReasonStep(Step):
 
     def on_choice(self, ctx: Context, value: str) -> None:
         ctx.draft["reason"] = RemovalReason(value.removeprefix("removal_reason:"))
-        ctx.go(states.REMOVAL_ID_CARD)
+        if ctx.event.channel == Channel.SMS:
+            _no_documents_by_sms(ctx)
+        else:
+            ctx.go(states.REMOVAL_ID_CARD)
+
+
+def _no_documents_by_sms(ctx: Context) -> None:
+    """SMS carries no files: where the removal can be filed instead, and back to the menu."""
+    ctx.say("removal.documents_not_by_sms")
+    ctx.reset()
 
 
 class RemovalDocumentsStep(DocumentsStep):
@@ -242,6 +251,13 @@ class IdCardStep(RemovalDocumentsStep):
 
     def on_done(self, ctx: Context) -> None:
         ctx.go(states.REMOVAL_PROPERTY)
+
+    def on_text(self, ctx: Context, text: str) -> None:
+        # An SMS conversation left at this step (before SMS was turned away at the reason).
+        if ctx.event.channel == Channel.SMS:
+            _no_documents_by_sms(ctx)
+        else:
+            super().on_text(ctx, text)
 
 
 class PropertyStep(Step):

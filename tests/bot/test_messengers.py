@@ -89,7 +89,13 @@ def test_python_m_bot_files_reviews_on_telegram_and_bale(
     )
     assert_filed(session, code, "bale", 5001)
     menus = fake_api.commands(TELEGRAM_TOKEN)
-    assert {command["command"] for command in menus} >= {"start", "help", "cancel", "status"}
+    assert {command["command"] for command in menus} >= {
+        "start",
+        "help",
+        "cancel",
+        "status",
+        "notices",
+    }
 
 
 def test_bale_voice_note_without_duration_is_re_prompted(

@@ -1,6 +1,10 @@
-"""The subscriber's later steps: "my requests", paying, the terms, withdrawing, the clearance."""
+"""The subscriber's later steps: "my requests", paying, the terms, withdrawing, the clearance,
+adding documents."""
 
-from sqlmodel import Session, select
+import hashlib
+
+import pytest
+from sqlmodel import Session, col, select
 
 from backend import actions
 from backend.constants import (
@@ -12,13 +16,24 @@ from backend.constants import (
     RemovalReason,
     RequestStatus,
 )
-from backend.models import RequestEvent, Subscription, utcnow
+from backend.models import (
+    Bill,
+    Customer,
+    RequestDocument,
+    RequestEvent,
+    ServiceRequest,
+    Subscription,
+    utcnow,
+)
 from backend.payments import find_payment
-from backend.service_requests import DraftDocument, file_removal
+from backend.service_requests import DraftDocument, attach_documents, file_removal
+from backend.workflows import Refused
+from dialogs.bill_review import CONFIRM
+from dialogs.documents import DONE
 from dialogs.engine import DialogEngine
 from dialogs.my_requests import request_buttons
 from tests.factories import add_subscription
-from tests.removal.conftest import MOBILE, Desk, Subscriber, file_by_contact
+from tests.removal.conftest import JPEG, MOBILE, PDF, Desk, Subscriber, file_by_contact
 
 
 def test_my_requests_lists_the_senders_requests_with_what_they_can_do(
@@ -223,3 +238,276 @@ def test_a_confirm_button_of_another_request_does_not_answer_the_question_on_scr
     telegram_user.press(f"req:confirm:{first}")
     assert desk.request(first).status == RequestStatus.WITHDRAWN
     assert desk.request(second).status == RequestStatus.SUBMITTED
+
+
+# --- Adding documents to a request already filed ---
+
+
+def file_review(user: Subscriber, session: Session, subscription: Subscription) -> str:
+    """A bill review of the latest bill with one photo, filed in the user's chat; its code."""
+    bill = session.exec(
+        select(Bill).where(Bill.subscription_id == subscription.id).order_by(col(Bill.id).desc())
+    ).first()
+    assert bill is not None
+    user.press("menu:review")
+    user.say(subscription.bill_id)
+    user.press(f"bill:{bill.id}")
+    user.press("reason:wrong_reading")
+    user.say("رقم کنتور ۱۲۳۴۵ بود")
+    user.upload("meter.jpg", JPEG, "image/jpeg")
+    user.press(DONE)
+    user.press(CONFIRM)
+    assert user.keys[0] == "review.filed", user.keys
+    return user.answer.replies[0].text.params["code"].value
+
+
+def test_a_removal_takes_no_documents_after_filing(
+    telegram_user: Subscriber, session: Session, desk: Desk, subscription: Subscription
+) -> None:
+    """Its papers are identity documents, kept from most staff, and asked for by type."""
+    code = file_by_contact(telegram_user, subscription)
+    telegram_user.press("menu:my_requests")
+    telegram_user.press(f"req:show:{code}")
+    assert f"req:docs:{code}" not in telegram_user.buttons
+    telegram_user.press(f"req:docs:{code}")  # forged
+    assert telegram_user.keys == ["requests.not_now", "requests.detail"]
+    late = DraftDocument("k", "4" * 64, 1, "application/pdf", "deed.pdf")
+    with pytest.raises(Refused) as refused:
+        attach_documents(
+            session,
+            desk.request(code),
+            channel=Channel.TELEGRAM,
+            documents=[late],
+            now=utcnow(),
+            max_documents=5,
+        )
+    assert refused.value.code == "wrong_kind"
+    assert len(documents_of(session, code)) == 1
+
+
+def documents_of(session: Session, code: str) -> list[RequestDocument]:
+    session.expire_all()
+    query = (
+        select(RequestDocument)
+        .join(ServiceRequest, col(ServiceRequest.id) == col(RequestDocument.request_id))
+        .where(ServiceRequest.tracking_code == code)
+        .order_by(col(RequestDocument.id))
+    )
+    return list(session.exec(query))
+
+
+def photo(number: int) -> bytes:
+    """A JPEG of its own: each number gives different bytes."""
+    return JPEG + f"meter photo {number}".encode()
+
+
+def open_documents_step(user: Subscriber, code: str) -> None:
+    user.press(f"req:show:{code}")
+    assert f"req:docs:{code}" in user.buttons
+    user.press(f"req:docs:{code}")
+    assert user.last.key == "requests.ask_documents", user.keys
+
+
+def test_a_subscriber_adds_a_document_to_their_open_request(
+    telegram_user: Subscriber, session: Session, subscription: Subscription
+) -> None:
+    code = file_review(telegram_user, session, subscription)  # with one photo
+    telegram_user.press("menu:my_requests")
+    telegram_user.press(f"req:show:{code}")
+    assert all(len(value.encode()) <= 64 for value in telegram_user.buttons)
+    open_documents_step(telegram_user, code)
+    assert telegram_user.last.params["attached"] == 1
+    assert "docs:done" not in telegram_user.buttons  # nothing to add yet
+    telegram_user.upload("meter.pdf", PDF, "application/pdf")
+    assert telegram_user.keys == ["review.document_received", "requests.ask_documents"]
+    telegram_user.upload("again.jpg", JPEG, "image/jpeg")  # attached at filing already
+    telegram_user.press("docs:done")
+    assert telegram_user.keys == ["requests.documents_added", "requests.detail"]
+    assert telegram_user.answer.replies[0].text.params["count"] == 1
+    assert telegram_user.last.params["code"].value == code  # the request is shown again
+
+    documents = documents_of(session, code)
+    assert [d.doc_type for d in documents] == [DocumentType.EVIDENCE, DocumentType.EVIDENCE]
+    added = documents[1]
+    assert added.sha256 == hashlib.sha256(PDF).hexdigest()
+    assert (added.original_name, added.content_type) == ("meter.pdf", "application/pdf")
+    assert added.size_bytes == len(PDF)
+    events = session.exec(
+        select(RequestEvent).where(RequestEvent.request_id == added.request_id)
+    ).all()
+    assert [(e.action, e.actor) for e in events] == [
+        (EventAction.SUBMITTED, "subscriber:telegram"),
+        (EventAction.ADD_DOCUMENTS, "subscriber:telegram"),
+    ]
+
+
+def test_the_button_is_on_the_detail_view_only_not_on_notices(
+    telegram_user: Subscriber, session: Session, desk: Desk, subscription: Subscription
+) -> None:
+    code = file_review(telegram_user, session, subscription)
+    values = [b.value for row in request_buttons(session, desk.request(code)) for b in row]
+    assert f"req:docs:{code}" not in values
+
+
+def test_a_closed_request_offers_no_documents_button_and_a_forged_press_is_refused(
+    telegram_user: Subscriber, session: Session, desk: Desk, subscription: Subscription
+) -> None:
+    code = file_review(telegram_user, session, subscription)
+    telegram_user.press(f"req:withdraw:{code}")
+    telegram_user.press(f"req:confirm:{code}")
+    assert desk.request(code).status == RequestStatus.WITHDRAWN
+    telegram_user.press(f"req:show:{code}")
+    assert telegram_user.last.key == "requests.detail"
+    assert f"req:docs:{code}" not in telegram_user.buttons
+
+    telegram_user.press(f"req:docs:{code}")  # forged, or an old message's button
+    assert telegram_user.keys == ["requests.not_now", "requests.detail"]
+    telegram_user.upload("meter.pdf", PDF, "application/pdf")
+    assert telegram_user.keys[0] == "input.file_not_expected"
+    assert len(documents_of(session, code)) == 1
+
+    late = DraftDocument("k", "1" * 64, 1, "application/pdf", "late.pdf")
+    with pytest.raises(Refused) as refused:
+        attach_documents(
+            session,
+            desk.request(code),
+            channel=Channel.TELEGRAM,
+            documents=[late],
+            now=utcnow(),
+            max_documents=5,
+        )
+    assert refused.value.code == "wrong_status"
+
+
+def test_a_request_withdrawn_while_documents_were_being_sent_takes_none(
+    telegram_user: Subscriber, session: Session, desk: Desk, subscription: Subscription
+) -> None:
+    code = file_review(telegram_user, session, subscription)
+    open_documents_step(telegram_user, code)
+    telegram_user.upload("meter.pdf", PDF, "application/pdf")
+    actions.withdraw(
+        session,
+        desk.request(code),
+        actor="subscriber:bale",
+        no_refund_acknowledged=False,
+        now=utcnow(),
+        settings=desk.settings,
+    )
+    session.commit()
+    telegram_user.press("docs:done")
+    assert telegram_user.keys == ["requests.not_now", "requests.detail"]
+    assert len(documents_of(session, code)) == 1
+    added = select(RequestEvent).where(RequestEvent.action == EventAction.ADD_DOCUMENTS)
+    assert session.exec(added).all() == []
+
+
+def test_the_document_limit_counts_the_documents_already_attached(
+    telegram_user: Subscriber, session: Session, desk: Desk, subscription: Subscription
+) -> None:
+    assert desk.settings.max_documents == 5
+    code = file_review(telegram_user, session, subscription)  # one photo: room for four
+    open_documents_step(telegram_user, code)
+    for number in range(4):
+        telegram_user.upload(f"photo-{number}.jpg", photo(number), "image/jpeg")
+        assert telegram_user.keys[0] == "review.document_received"
+    telegram_user.upload("photo-4.jpg", photo(4), "image/jpeg")
+    assert telegram_user.keys == ["review.documents_full", "requests.ask_documents"]
+    telegram_user.press("docs:done")
+    assert telegram_user.answer.replies[0].text.params["count"] == 4
+    assert len(documents_of(session, code)) == 5
+
+    telegram_user.press(f"req:docs:{code}")  # still open, but full
+    assert telegram_user.keys == ["requests.documents_full", "requests.detail"]
+    sixth = DraftDocument("k", "2" * 64, 1, "image/jpeg", "sixth.jpg")
+    with pytest.raises(Refused) as refused:
+        attach_documents(
+            session,
+            desk.request(code),
+            channel=Channel.TELEGRAM,
+            documents=[sixth],
+            now=utcnow(),
+            max_documents=5,
+        )
+    assert (refused.value.code, refused.value.params) == ("too_many_documents", {"attached": 5})
+
+
+def test_documents_added_meanwhile_from_another_chat_count_at_done(
+    telegram_user: Subscriber, session: Session, desk: Desk, subscription: Subscription
+) -> None:
+    code = file_review(telegram_user, session, subscription)
+    open_documents_step(telegram_user, code)
+    for number in range(4):
+        telegram_user.upload(f"photo-{number}.jpg", photo(number), "image/jpeg")
+    # Meanwhile the same subscriber adds one from Bale: five attached now.
+    elsewhere = DraftDocument("k", "3" * 64, 1, "application/pdf", "bale.pdf")
+    attach_documents(
+        session,
+        desk.request(code),
+        channel=Channel.BALE,
+        documents=[elsewhere],
+        now=utcnow(),
+        max_documents=5,
+    )
+    session.commit()
+    telegram_user.press("docs:done")
+    assert telegram_user.keys == ["requests.documents_too_many", "requests.detail"]
+    assert telegram_user.answer.replies[0].text.params["attached"] == 2
+    assert len(documents_of(session, code)) == 2
+
+
+def test_someone_elses_request_cannot_be_given_documents(
+    telegram_user: Subscriber,
+    dialog_engine: DialogEngine,
+    session: Session,
+    subscription: Subscription,
+) -> None:
+    code = file_review(telegram_user, session, subscription)
+    stranger = Subscriber(dialog_engine, user_id="9999", channel=Channel.TELEGRAM)
+    stranger.say("/start")
+    stranger.press(f"req:docs:{code}")
+    assert stranger.keys == ["requests.not_found", "menu.prompt"]
+    stranger.upload("meter.pdf", PDF, "application/pdf")
+    assert stranger.keys[0] == "input.file_not_expected"
+    assert len(documents_of(session, code)) == 1
+
+
+def test_ownership_is_checked_again_when_the_documents_are_handed_in(
+    telegram_user: Subscriber,
+    dialog_engine: DialogEngine,
+    session: Session,
+    subscription: Subscription,
+) -> None:
+    code = file_review(telegram_user, session, subscription)
+    bale = Subscriber(dialog_engine, user_id="777", channel=Channel.BALE)
+    bale.say("/start")
+    bale.press("menu:phone")
+    bale.share_contact(MOBILE)  # theirs through the subscription's registered mobile
+    open_documents_step(bale, code)
+    bale.upload("meter.pdf", PDF, "application/pdf")
+    customer = session.get(Customer, subscription.customer_id)
+    assert customer is not None
+    customer.mobile = "+989351112233"  # the registered mobile changes meanwhile (e.g. by 1521)
+    session.add(customer)
+    session.commit()
+    bale.press("docs:done")
+    assert bale.keys == ["requests.not_found", "requests.none"]
+    assert len(documents_of(session, code)) == 1
+
+
+def test_over_sms_the_button_explains_where_documents_can_be_added(
+    telegram_user: Subscriber,
+    dialog_engine: DialogEngine,
+    session: Session,
+    subscription: Subscription,
+) -> None:
+    code = file_review(telegram_user, session, subscription)
+    by_sms = Subscriber(dialog_engine, user_id=MOBILE, channel=Channel.SMS)
+    by_sms.say("/start")
+    by_sms.press("menu:my_requests")
+    by_sms.press(f"req:show:{code}")
+    by_sms.press(f"req:docs:{code}")
+    assert by_sms.keys == ["review.documents_later", "requests.detail"]
+    assert "پیامک" in by_sms.text() and "پیشخوان" in by_sms.text()
+    by_sms.say("hello")  # not stuck in a step that wants a file
+    assert "requests.ask_documents" not in by_sms.keys
+    assert len(documents_of(session, code)) == 1

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from backend.constants import Channel, DocumentType, RemovalReason, RequestKind, RequestStatus
 from backend.models import (
     ChannelIdentity,
+    Conversation,
     OtpChallenge,
     RequestDocument,
     ServiceRequest,
@@ -17,6 +18,7 @@ from backend.models import (
 from backend.service_requests import DraftDocument, file_removal
 from backend.tracking import is_valid_tracking_code
 from backend.workflows import Refused
+from dialogs import states
 from dialogs.engine import NAV_BACK, DialogEngine
 from tests.removal.conftest import (
     JPEG,
@@ -225,6 +227,49 @@ def test_an_sms_from_the_registered_mobile_is_proof_enough(
         stranger.last.key == "otp.prompt"
     )  # from another number: the code goes to the registered one
     assert sms.sent[0][0] == MOBILE
+
+
+def test_by_sms_the_id_card_step_says_where_to_file_instead_and_goes_back_to_the_menu(
+    dialog_engine: DialogEngine, session: Session, subscription: Subscription, sms: SmsOutbox
+) -> None:
+    user = Subscriber(dialog_engine, user_id=MOBILE, channel=Channel.SMS)
+    user.say("/start")
+    user.press("menu:removal")
+    user.say(subscription.bill_id)
+    user.press("removal_reason:not_needed")
+    assert user.keys == ["removal.documents_not_by_sms", "menu.prompt"]
+    text = user.text()
+    assert "کارت ملی" in text and "پیامک" in text
+    assert "بله" in text and "تلگرام" in text and "پیشخوان" in text
+    assert filed(session) == []
+    session.expire_all()
+    identity = session.exec(select(ChannelIdentity)).one()  # the proof of the mobile is kept
+    assert (identity.channel, identity.phone, identity.phone_verified) == ("sms", MOBILE, True)
+    user.press("menu:removal")  # the menu works: nothing is stuck
+    assert user.last.key == "removal.ask_bill_id"
+
+    user.say("/language")
+    user.press("lang:en")
+    user.press("menu:removal")
+    user.say(subscription.bill_id)
+    user.press("removal_reason:merge")
+    assert "cannot be sent by SMS" in user.text() and "pishkhan" in user.text()
+
+
+def test_an_sms_conversation_left_at_the_id_card_step_is_let_out(
+    dialog_engine: DialogEngine, session: Session, subscription: Subscription
+) -> None:
+    user = Subscriber(dialog_engine, user_id=MOBILE, channel=Channel.SMS)
+    user.say("/start")
+    user.press("menu:removal")
+    user.say(subscription.bill_id)
+    conversation = session.get(Conversation, (Channel.SMS, MOBILE))
+    assert conversation is not None
+    conversation.state = states.REMOVAL_ID_CARD  # where SMS conversations used to get stuck
+    session.add(conversation)
+    session.commit()
+    user.say("کارت ملی ندارم")
+    assert user.keys == ["removal.documents_not_by_sms", "menu.prompt"]
 
 
 def test_an_open_removal_of_the_subscription_is_refused(
