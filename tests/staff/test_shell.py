@@ -1,12 +1,25 @@
-"""A member of staff added on the command line binds in the terminal chat and works the queue."""
+"""Staff added on the command line bind in the terminal chat, work the queue and decide reviews."""
 
+import re
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from sqlmodel import Session
 
+from backend.actions import SYSTEM, subscriber_actor
+from backend.constants import Channel, EventAction, RequestStatus
+from backend.identifiers import mask_mobile
+from backend.models import Bill
 from backend.tracking import find_tracking_code
+from locales.values import PLAIN, Code, Msg, Rials, render
 from tests.bot.test_shell import JPEG, run_shell
-from tests.staff.conftest import run_backend
+from tests.notifications.subscribers import console_sms
+from tests.removal.test_shell import DEMO_BILL_ID, Shell
+from tests.staff.conftest import history_of, request_of, run_backend
+
+A, S = EventAction, RequestStatus
+SUBSCRIBER = subscriber_actor(Channel.SHELL)
 
 
 def test_staff_added_on_the_command_line_bind_and_work_in_the_shell(
@@ -66,3 +79,128 @@ def test_staff_added_on_the_command_line_bind_and_work_in_the_shell(
     assert "مشترک: " in shown  # a billing reviewer sees the name, not the mobile
     assert "تلفن همراه" not in shown
     assert "ثبت درخواست — مشترک" in shown and "مدارک پیوست: ۱" in shown
+
+
+def said(key: str, **params: object) -> str:
+    """A message as the terminal chat prints it (Persian, plain text)."""
+    return render(Msg(key, params), "fa", PLAIN)
+
+
+def after(out: str, typed: str) -> str:
+    """What the terminal chat printed in answer to the line `typed`."""
+    return out.split(f"> {typed}\n", 1)[1].split("\n> ", 1)[0]
+
+
+def file_review_in_shell(shell: Shell, photo: Path, bill_choice: str, nth: int) -> str:
+    """The subscriber files their `nth` review, of the demo subscription's bill `bill_choice`."""
+    for line in (
+        "1",  # menu: dispute a bill
+        DEMO_BILL_ID,
+        bill_choice,
+        "1",  # reason: wrong reading
+        "رقم کنتور ۱۲۳۴۵ بود",
+        f"/file {photo}",
+        "پایان ارسال مدارک",
+        "1",  # confirm
+    ):
+        shell.send(line)
+    # The chat prints the code isolated left-to-right (the console SMS prints it bare).
+    filed = rf"(?:.*?کد رهگیری: \u2066([0-9]{{10}})\u2069){{{nth}}}"
+    return shell.wait_for(re.compile(filed, re.DOTALL)).group(1)
+
+
+def test_a_review_upheld_corrected_and_closed_and_one_rejected_in_one_terminal_session(
+    tmp_path: Path,
+) -> None:
+    photo = tmp_path / "meter.jpg"
+    photo.write_bytes(JPEG)
+    shell = Shell(tmp_path)
+    try:
+        shell.wait_for(re.compile("Demo data loaded"))
+        upheld = file_review_in_shell(shell, photo, "1", 1)  # the latest, suspicious bill
+        rejected = file_review_in_shell(shell, photo, "2", 2)  # the one before it
+
+        # An admin adds the reviewer meanwhile; the running chat sees them once they bind.
+        added = run_backend(
+            tmp_path,
+            *("staff", "add", "--name", "مینا رضایی", "--phone", "09351112233"),
+            *("--role", "billing_reviewer"),
+        )
+        assert added.returncode == 0, added.stderr
+        found = re.search(r"staff member ([0-9]+) added", added.stdout)
+        assert found is not None, added.stdout
+        reviewer = f"staff:{found.group(1)}"
+
+        explanation = "عکس کنتور همان رقم صورت‌حساب را نشان می‌دهد."
+        script = [
+            "/as mina",
+            "ثبت شماره همراه",
+            "/contact +989351112233",
+            f"/take {upheld}",
+            f"/decide {upheld}",
+            said("staff.decide.upheld"),  # the button, by its label
+            "۱٬۵۰۰٬۰۰۰",
+            f"/close {upheld}",
+            f"/take {rejected}",
+            f"/decide {rejected} rejected reading_correct {explanation}",
+            f"/close {rejected}",
+        ]
+        for line in script:
+            shell.send(line)
+    finally:
+        out = shell.close()
+    assert shell.process.returncode == 0, out
+
+    bound = said("phone.verified_unknown", phone=Code(mask_mobile("+989351112233")))
+    assert bound in after(out, "/contact +989351112233")
+    assert said("staff.taken", code=Code(upheld)) in after(out, f"/take {upheld}")
+    assert said("staff.decide.ask_amount", amount=Rials(2_027_000)) in after(
+        out, said("staff.decide.upheld")
+    )
+    assert said("staff.corrected", code=Code(upheld), amount=Rials(1_500_000)) in after(
+        out, "۱٬۵۰۰٬۰۰۰"
+    )
+    assert said("staff.closed", code=Code(upheld)) in after(out, f"/close {upheld}")
+    reason = Msg("staff.rejection.reading_correct")
+    assert said("staff.rejected", code=Code(rejected), reason=reason) in after(
+        out, f"/decide {rejected} rejected reading_correct {explanation}"
+    )
+    assert said("staff.closed", code=Code(rejected)) in after(out, f"/close {rejected}")
+
+    db = sa.create_engine(f"sqlite:///{tmp_path / 'desk.db'}")
+    with Session(db) as session:
+        assert history_of(session, upheld) == [
+            (A.SUBMITTED, S.SUBMITTED, SUBSCRIBER),
+            (A.TAKE, S.UNDER_REVIEW, reviewer),
+            (A.UPHOLD, S.UPHELD, reviewer),
+            (A.CORRECT, S.BILL_CORRECTED, reviewer),
+            (A.ANNOUNCE, S.RESULT_ANNOUNCED, SYSTEM),
+            (A.CLOSE, S.CLOSED, reviewer),
+        ]
+        request = request_of(session, upheld)
+        corrected = session.get(Bill, request.corrected_bill_id)
+        assert corrected is not None
+        original = session.get(Bill, corrected.corrects_bill_id)
+        assert original is not None and original.id == request.disputed_bill_id
+        assert (original.amount_rials, corrected.amount_rials) == (2_027_000, 1_500_000)
+        assert (corrected.subscription_id, corrected.period) == (
+            original.subscription_id,
+            original.period,
+        )
+
+        assert history_of(session, rejected) == [
+            (A.SUBMITTED, S.SUBMITTED, SUBSCRIBER),
+            (A.TAKE, S.UNDER_REVIEW, reviewer),
+            (A.REJECT, S.REJECTED, reviewer),
+            (A.ANNOUNCE, S.RESULT_ANNOUNCED, SYSTEM),
+            (A.CLOSE, S.CLOSED, reviewer),
+        ]
+        request = request_of(session, rejected)
+        assert (request.decision_reason, request.decision_note) == ("reading_correct", explanation)
+        assert request.corrected_bill_id is None
+    db.dispose()
+
+    # The results went out in-process, by the console SMS provider, to the registered mobile.
+    texts = [sms["text"] for sms in console_sms(tmp_path / "sms.jsonl")]
+    assert any(upheld in text and "۱٬۵۰۰٬۰۰۰" in text for text in texts)
+    assert any(rejected in text and explanation in text for text in texts)
