@@ -4,6 +4,11 @@ Claiming checks the job's lease token, counts the attempt and extends the lease,
 commit; the send follows outside any transaction; the outcome is recorded in a new one, only if
 the lease is still this job's. Temporary failures are retried with a doubling pause up to
 `notice_max_attempts`, then fail for good; a messenger that fails for good hands over to SMS.
+
+A messenger send is marked SENDING when claimed. A job that dies before recording leaves that
+mark, and its delivery is not sent again: nobody can ask the Bot API whether the message got
+through, so it is "in doubt" and goes by SMS instead. An SMS is sent again, under the same
+reference, which the gateway (Kavenegar's localid) uses to send it once.
 """
 
 import logging
@@ -35,6 +40,8 @@ from notifications.status import shown_address
 log = logging.getLogger(__name__)
 OPTED_OUT = "opted-out"
 RENDER_ERROR = "render-error"
+SENDING = "sending"  # raw code of a messenger send whose outcome is not recorded yet
+IN_DOUBT = "in-doubt"  # raw code of one whose job died: perhaps sent, perhaps not
 MAX_RETRY_PAUSE = timedelta(hours=1)
 REPORTS_BATCH = 500
 REPORTS_FOR = timedelta(days=3)  # an SMS with no final report by then is left as it is
@@ -86,6 +93,11 @@ class Deliverer:
             if self._opted_out(session, delivery, notice):
                 self._finish(delivery, DeliveryState.PERMANENT_FAILURE, OPTED_OUT, now)
                 return None
+            if delivery.raw_code == SENDING:
+                log.warning("delivery %s: its job died while sending; SMS instead", delivery.id)
+                self._finish(delivery, DeliveryState.PERMANENT_FAILURE, IN_DOUBT, now)
+                sms_fallback(session, notice.id or 0, now=now)
+                return None
             request = session.get(ServiceRequest, notice.request_id)
             assert request is not None
             locale = self._locale(session, request)
@@ -108,6 +120,8 @@ class Deliverer:
                 delivery.last_error = repr(error)[:500]
                 return None
             delivery.attempts += 1
+            if delivery.channel in MESSENGERS:
+                delivery.raw_code = SENDING
             delivery.next_attempt_at = now + timedelta(seconds=self.settings.notice_lease_seconds)
             delivery.updated_at = now
             session.add(delivery)
@@ -136,9 +150,11 @@ class Deliverer:
         with session_scope(self.db) as session:
             delivery = session.get(NoticeDelivery, claim.delivery_id, with_for_update=True)
             assert delivery is not None
-            if outcome.state is not None and delivery.next_attempt_at is not None:
-                # Sent: recorded even if the lease ran out meanwhile, so a newer job does not
-                # send it again; only failures and their retries belong to the lease holder.
+            unsettled = delivery.next_attempt_at is not None or delivery.raw_code == IN_DOUBT
+            if outcome.state is not None and unsettled:
+                # Sent: recorded even if the lease ran out meanwhile (or a newer job found it
+                # in doubt), so it is not sent again; only failures and their retries belong
+                # to the lease holder.
                 self._finish(delivery, outcome.state, outcome.raw_code, now)
                 delivery.provider_message_id = outcome.provider_id
                 delivery.last_error = None

@@ -27,6 +27,7 @@ from backend.settings import Settings
 from backend.staff import add_staff
 from notifications.clock import run_clock
 from notifications.outbox import lease_token
+from notifications.queue import JobCall
 from notifications.runtime import Notifier
 from notifications.status import deliveries_of
 from tests.factories import add_subscription
@@ -253,6 +254,10 @@ def test_a_subscriber_without_a_mobile_is_shown_to_staff_as_such(
     assert session.exec(select(NoticeDelivery)).one().address == ""
 
 
+class JobKilled(BaseException):
+    pass
+
+
 class CollectingQueue:
     def __init__(self, calls: list) -> None:
         self.calls = calls
@@ -315,3 +320,37 @@ def test_a_fee_notice_carries_the_pay_button_in_the_messenger_and_the_link_by_sm
     [fee_sms] = console_sms(telegram_settings.sms_console_path)  # the receipt went by Telegram
     payment = session.exec(select(Payment).where(Payment.request_id == request.id)).one()
     assert fee_sms["text"].endswith(f"{telegram_settings.public_base_url}/pay/{payment.reference}")
+
+
+def test_a_messenger_send_whose_job_died_is_not_sent_again_but_goes_by_sms(
+    engine: sa.Engine, telegram_settings: Settings, session: Session, fake_api: FakeBotAPI
+) -> None:
+    subscription = add_subscription(session, mobile="+989121110010")
+    request = file_review(
+        engine, telegram_settings, session, subscription, channel=Channel.TELEGRAM, user_id="6001"
+    )
+    now = datetime.now(UTC)
+    calls: list[JobCall] = []
+    notifier = Notifier(telegram_settings, engine, queue=CollectingQueue(calls), clock=lambda: now)
+    notifier.relay.run_once()
+    [call] = calls
+
+    def killed(*args: object) -> None:
+        raise JobKilled  # the work horse dies during its HTTP call: no outcome is recorded
+
+    notifier.messenger.send = killed  # type: ignore[method-assign]
+    with pytest.raises(JobKilled):
+        notifier.deliverer.deliver(*call.args)
+
+    later = now + timedelta(seconds=telegram_settings.notice_lease_seconds + 1)
+    Notifier(telegram_settings, engine, clock=lambda: later).run_pending()
+
+    assert fake_api.calls("sendMessage", token=TOKEN) == []  # perhaps it arrived: not again
+    found = deliveries(session, request)
+    assert (found[Channel.TELEGRAM].state, found[Channel.TELEGRAM].raw_code) == (
+        "permanent-failure",
+        "in-doubt",
+    )
+    assert found[Channel.SMS].state == "delivered"
+    [sms] = console_sms(telegram_settings.sms_console_path)
+    assert request.tracking_code in sms["text"]
