@@ -83,6 +83,8 @@ def main(argv: list[str]) -> int:
     if command == "shell":
         from bot.shell import main as shell
 
+        logging.getLogger().setLevel(logging.WARNING)  # the chat is what the user reads
+
         shell()
         return 0
     if command == "polling":
