@@ -142,8 +142,9 @@ def test_a_stranger_asking_about_a_request_learns_nothing_personal(
 
     reply = reply_to(gateway, 0, STRANGER)
     assert request.tracking_code in reply
+    rest = reply.replace(request.tracking_code, "")  # a random code may hold "4567" itself
     for personal in ("مریم", "احمدی", "صفاییه", "ریال", "4567", "۴۵۶۷", subscription.bill_id):
-        assert personal not in reply
+        assert personal not in rest
 
 
 def test_a_bill_review_is_filed_by_sms_end_to_end(
@@ -161,7 +162,7 @@ def test_a_bill_review_is_filed_by_sms_end_to_end(
         (subscription.bill_id.translate(PERSIAN), "۱ "),
         ("1", "۱ قرائت اشتباه کنتور"),
         ("۱", "شرح اعتراض"),
-        ("رقم کنتور ۱۲۳۴۵ بود نه ۱۳۰۰۰", "پیشخوان"),
+        ("رقم کنتور ۱۲۳۴۵ بود نه ۱۳۰۰۰", "درخواست‌های من"),
         ("۱", "کد رهگیری"),
     ]
     for said, expected in script:
