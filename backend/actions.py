@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from backend.constants import (
     FINAL_STATUSES,
+    DocumentType,
     EventAction,
     MeterTestResult,
     PaymentMethod,
@@ -21,9 +22,17 @@ from backend.constants import (
     RequestStatus,
 )
 from backend.identifiers import make_payment_id
-from backend.models import Bill, Payment, RequestEvent, ServiceRequest, Staff, Subscription
+from backend.models import (
+    Bill,
+    Payment,
+    RequestDocument,
+    RequestEvent,
+    ServiceRequest,
+    Staff,
+    Subscription,
+)
 from backend.settings import Settings
-from backend.workflows import FEE_PAID_STATUSES, Refused, apply
+from backend.workflows import FEE_PAID_STATUSES, Refused, apply, find_transition
 
 SYSTEM = "system"
 
@@ -234,6 +243,17 @@ def reject(
 # --- Permanent removal ---
 
 
+def id_card_missing(session: Session, request: ServiceRequest) -> bool:
+    """A removal with no ID card among its documents: filed by SMS, the card still to come."""
+    if request.kind != RequestKind.CONNECTION_REMOVAL:
+        return False
+    query = select(RequestDocument.id).where(
+        RequestDocument.request_id == request.id,
+        RequestDocument.doc_type == DocumentType.ID_CARD,
+    )
+    return session.exec(query.limit(1)).first() is None
+
+
 def announce_fee(
     session: Session,
     request: ServiceRequest,
@@ -243,9 +263,13 @@ def announce_fee(
     now: datetime,
     settings: Settings,
 ) -> Payment:
+    """The collection fee, once the applicant's ID card has come ("id_card_missing" before)."""
     amount = _amount(amount_rials)
     if amount == 0:
         raise Refused("bad_amount")
+    find_transition(request, EventAction.ANNOUNCE_FEE)  # a wrong status says so first
+    if id_card_missing(session, request):
+        raise Refused("id_card_missing")
     request.fee_rials = amount
     payment = _new_payment(session, request, PaymentPurpose.COLLECTION_FEE, amount, now)
     apply(

@@ -124,6 +124,31 @@ def document_count(session: Session, request: ServiceRequest) -> int:
     return session.exec(query).one()
 
 
+# What a subscriber may add to a request after filing, by kind: a review's documents are evidence,
+# which every reviewer may see; a removal's are identity papers, kept to admins and supervisors
+# (backend.staff), each stored as the paper it is.
+DOCUMENT_TYPES: dict[RequestKind, tuple[DocumentType, ...]] = {
+    RequestKind.BILL_REVIEW: (DocumentType.EVIDENCE,),
+    RequestKind.CONNECTION_REMOVAL: (
+        DocumentType.ID_CARD,
+        DocumentType.OWNERSHIP_DEED,
+        DocumentType.LEASE,
+    ),
+}
+# A removal takes papers until its fee is paid: the ID card must come before the fee can be
+# announced (actions.announce_fee), and a deed or lease asked for with the fee can still come and
+# be checked before any money is paid, which is not refunded (seed 001 §4). Once paid, the field
+# work is under way on the papers the request has.
+REMOVAL_PAPERS_STATUSES = frozenset({RequestStatus.SUBMITTED, RequestStatus.FEE_ANNOUNCED})
+
+
+def takes_documents(request: ServiceRequest) -> bool:
+    """Whether the subscriber may add documents to the request now (of DOCUMENT_TYPES' types)."""
+    if request.kind == RequestKind.CONNECTION_REMOVAL:
+        return request.status in REMOVAL_PAPERS_STATUSES
+    return request.kind in DOCUMENT_TYPES and request.status not in FINAL_STATUSES
+
+
 def attach_documents(
     session: Session,
     request: ServiceRequest,
@@ -135,22 +160,27 @@ def attach_documents(
 ) -> list[RequestDocument]:
     """Attaches documents a subscriber sends after filing, with an event in the request's history.
 
-    Bill reviews only: their documents are evidence, which every reviewer may see, while a
-    removal's are identity papers kept to supervisors (backend.staff) and asked for by type.
-    The caller has made sure the request is the subscriber's. Refused for another kind
-    ("wrong_kind"), in a final status ("wrong_status"), with nothing to attach
-    ("no_documents"), or when the request would hold more than `max_documents`
-    ("too_many_documents", with how many it holds). A document already attached (the same
-    bytes) is not attached twice: the ones added are returned.
+    What each kind takes is DOCUMENT_TYPES: an open bill review, evidence only; a removal not yet
+    past its fee (REMOVAL_PAPERS_STATUSES), its ID card, ownership deed or lease only, typed as
+    such, never as evidence (which every reviewer sees). The caller has made sure the request is
+    the subscriber's. Refused for another kind ("wrong_kind"), in a status that takes no
+    documents ("wrong_status"), with nothing to attach ("no_documents"), with a document of a
+    type the kind does not take ("wrong_document_type"), or when the request would hold more
+    than `max_documents` ("too_many_documents", with how many it holds). A document already
+    attached (the same bytes) is not attached twice: the ones added are returned.
     """
     # Locked, so two chats of one subscriber adding at once take turns at the limit.
     session.refresh(request, with_for_update=True)
-    if request.kind != RequestKind.BILL_REVIEW:
+    allowed = DOCUMENT_TYPES.get(request.kind)
+    if allowed is None:
         raise Refused("wrong_kind", kind=request.kind)
-    if request.status in FINAL_STATUSES:
+    if not takes_documents(request):
         raise Refused("wrong_status", status=request.status)
     if not documents:
         raise Refused("no_documents")
+    for document in documents:
+        if document.doc_type not in allowed:
+            raise Refused("wrong_document_type", doc_type=document.doc_type)
     query = select(RequestDocument.sha256).where(RequestDocument.request_id == request.id)
     attached = list(session.exec(query))
     seen = set(attached)
@@ -212,9 +242,12 @@ def file_removal(
     """Files a permanent removal (جمع‌آوری دائم انشعاب) by a subscriber who has proved they hold
     the registered mobile and acknowledged that a paid fee is not refunded (seed 001 §4).
 
-    Refused when a removal of the subscription is open, or without an ID card among the documents.
+    Refused when a removal of the subscription is open, or without an ID card among the documents
+    ("id_card_required") unless filed by SMS, which carries no files: the ID card follows from
+    "my requests" (attach_documents), and no fee is announced before it has come.
     """
-    if not any(document.doc_type == DocumentType.ID_CARD for document in documents):
+    has_id_card = any(document.doc_type == DocumentType.ID_CARD for document in documents)
+    if not has_id_card and channel != Channel.SMS:
         raise Refused("id_card_required")
     # The subscription's row lock makes two chats filing at once take turns at this check.
     session.exec(

@@ -30,6 +30,9 @@ class DocumentsStep(Step):
     def document_type(self, ctx: Context) -> DocumentType:
         return self.doc_type
 
+    def prompt_key_for(self, ctx: Context) -> str:
+        return self.prompt_key
+
     def prompt_params(self, ctx: Context) -> dict[str, Any]:
         return {}
 
@@ -40,7 +43,7 @@ class DocumentsStep(Step):
         count = self._count(ctx)
         params = {"count": count, "max": ctx.settings.max_documents, "max_mb": _max_mb(ctx)}
         done = [[Button(Msg("review.documents_done"), DONE)]] if count >= self.required else []
-        return Reply(Msg(self.prompt_key, params | self.prompt_params(ctx)), buttons=done)
+        return Reply(Msg(self.prompt_key_for(ctx), params | self.prompt_params(ctx)), buttons=done)
 
     def on_choice(self, ctx: Context, value: str) -> None:
         if value == DONE and self._count(ctx) >= self.required:

@@ -82,6 +82,11 @@ class Step:
     def prompt(self, ctx: Context) -> Reply:
         raise NotImplementedError
 
+    def back_to(self, ctx: Context) -> str | None:
+        """Where the back button leads from here now; `back`, unless the way here depends on
+        the channel or the draft (the back button itself is shown whenever `back` is set)."""
+        return self.back
+
     def on_text(self, ctx: Context, text: str) -> None:
         ctx.retry("input.use_buttons")
 
@@ -202,7 +207,7 @@ class DialogEngine:
         elif value not in {shown for shown, _ in ctx.conversation.data.get("buttons", [])}:
             ctx.retry("input.button_expired")
         elif value == NAV_BACK:
-            ctx.go(step.back or states.MENU)
+            ctx.go(step.back_to(ctx) or states.MENU)
         elif value == NAV_CANCEL:
             self._cancel(ctx)
         else:

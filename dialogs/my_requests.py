@@ -6,7 +6,6 @@ from sqlmodel import Session
 
 from backend.actions import answer_terms, pending_payment_of, subscriber_actor, withdraw
 from backend.constants import (
-    FINAL_STATUSES,
     Channel,
     DocumentType,
     EventAction,
@@ -17,11 +16,13 @@ from backend.models import ServiceRequest, Subscription
 from backend.otp import vouched_mobile
 from backend.payments import make_payment_provider
 from backend.service_requests import (
+    DOCUMENT_TYPES,
     DraftDocument,
     attach_documents,
     document_count,
     find_request,
     subscriber_requests,
+    takes_documents,
 )
 from backend.workflows import FEE_PAID_STATUSES, Refused, allowed_actions
 from dialogs import states
@@ -34,6 +35,7 @@ PREFIX = "req"
 LISTED = 10  # the newest requests shown in "my requests"
 CONFIRMED = ("withdraw", "decline")  # actions that ask "are you sure?" first
 ADD_DOCUMENTS = "docs"  # offered on the detail view only, not on notices
+PAPER = "paper:"  # which paper a removal is sent, before its files
 
 
 def _value(action: str, request: ServiceRequest) -> str:
@@ -121,7 +123,7 @@ class RequestStep(Step):
         else:
             message = Msg("requests.detail", params)
         buttons = request_buttons(ctx.session, request)
-        if _takes_documents(request):
+        if takes_documents(request):
             label = Msg("requests.add_documents")
             buttons.append([Button(label, _value(ADD_DOCUMENTS, request))])
         return Reply(message, buttons=buttons)
@@ -219,8 +221,9 @@ class RequestStep(Step):
 
     @staticmethod
     def _add_documents(ctx: Context, request: ServiceRequest) -> None:
-        """Opens the documents step for the request, where files can be sent."""
-        if not _takes_documents(request):
+        """Opens the documents step for the request, where files can be sent; for a removal,
+        which takes papers of several types, the question of which paper comes first."""
+        if not takes_documents(request):
             raise Refused("wrong_status")
         limit = ctx.settings.max_documents
         if ctx.event.channel == Channel.SMS:  # no files by SMS: where they can be added instead
@@ -228,9 +231,12 @@ class RequestStep(Step):
         elif document_count(ctx.session, request) >= limit:
             ctx.say("requests.documents_full", code=Code(request.tracking_code), max=limit)
         else:
+            types = DOCUMENT_TYPES[request.kind]
             # A fresh draft: another flow's documents must not be attached to this request.
-            ctx.reset(states.MY_REQUEST_DOCUMENTS)
-            ctx.draft["tracking_code"] = request.tracking_code
+            ctx.reset(states.MY_REQUEST_DOCUMENTS if len(types) == 1 else states.MY_REQUEST_PAPER)
+            ctx.draft.update(tracking_code=request.tracking_code, doc_types=list(types))
+            if len(types) == 1:
+                ctx.draft["doc_type"] = types[0]
             return
         ctx.go(states.MY_REQUEST)
 
@@ -269,14 +275,40 @@ class ConfirmStep(Step):
         return Reply(Msg(key, {"code": Code(code)}), buttons=[[button]])
 
 
-def _takes_documents(request: ServiceRequest) -> bool:
-    """Evidence can be added to an open bill review (see attach_documents)."""
-    return request.kind == RequestKind.BILL_REVIEW and request.status not in FINAL_STATUSES
+class PaperStep(Step):
+    """Which paper a removal is sent after filing: each is stored as what it is (an identity
+    paper, seen by admins and supervisors only), never as evidence."""
+
+    name = states.MY_REQUEST_PAPER
+    back = states.MY_REQUEST
+    help = "help.add_papers"
+
+    def prompt(self, ctx: Context) -> Reply:
+        buttons = [
+            [Button(Msg(f"requests.paper_{kind}"), f"{PAPER}{kind}")]
+            for kind in ctx.draft.get("doc_types", [])
+        ]
+        code = Code(ctx.draft.get("tracking_code", ""))
+        return Reply(Msg("requests.ask_paper", {"code": code}), buttons=buttons)
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        kind = value.removeprefix(PAPER)
+        if kind not in ctx.draft.get("doc_types", []):
+            ctx.retry("input.button_expired")
+            return
+        ctx.draft["doc_type"] = kind
+        # Files sent as another paper (before going back) are not that paper: they are dropped.
+        ctx.draft["documents"] = [
+            document
+            for document in ctx.draft.get("documents", [])
+            if document.get("doc_type") == kind
+        ]
+        ctx.go(states.MY_REQUEST_DOCUMENTS)
 
 
 class AddDocumentsStep(DocumentsStep):
-    """Documents for a request already filed; "done" attaches them, if the request is still the
-    sender's and open, and shows the request again."""
+    """Documents for a request already filed, of the type chosen (a review's: evidence); "done"
+    attaches them, if the request is still the sender's and takes them, and shows it again."""
 
     name = states.MY_REQUEST_DOCUMENTS
     back = states.MY_REQUEST
@@ -285,8 +317,25 @@ class AddDocumentsStep(DocumentsStep):
     prompt_key = "requests.ask_documents"
     required = 1
 
+    def document_type(self, ctx: Context) -> DocumentType:
+        # Set when the step was opened; evidence (a review's) is what it asks for by default.
+        return DocumentType(ctx.draft.get("doc_type", self.doc_type))
+
+    def prompt_key_for(self, ctx: Context) -> str:
+        return self.prompt_key if self._evidence(ctx) else "requests.ask_papers"
+
     def prompt_params(self, ctx: Context) -> dict[str, Any]:
-        return {"code": Code(ctx.draft.get("tracking_code", "")), "attached": self._attached(ctx)}
+        params = {"code": Code(ctx.draft.get("tracking_code", "")), "attached": self._attached(ctx)}
+        if not self._evidence(ctx):
+            params["document"] = Msg(f"requests.paper_{self.document_type(ctx)}")
+        return params
+
+    def back_to(self, ctx: Context) -> str | None:
+        # Back to the choice of paper, when there was one.
+        return states.MY_REQUEST_PAPER if len(ctx.draft.get("doc_types", [])) > 1 else self.back
+
+    def _evidence(self, ctx: Context) -> bool:
+        return self.document_type(ctx) == DocumentType.EVIDENCE
 
     def on_file(self, ctx: Context, file: IncomingFile) -> None:
         # The limit counts the documents the request already has.
@@ -333,4 +382,10 @@ class AddDocumentsStep(DocumentsStep):
         return 0 if request is None else document_count(ctx.session, request)
 
 
-STEPS: list[Step] = [MyRequestsStep(), RequestStep(), ConfirmStep(), AddDocumentsStep()]
+STEPS: list[Step] = [
+    MyRequestsStep(),
+    RequestStep(),
+    ConfirmStep(),
+    PaperStep(),
+    AddDocumentsStep(),
+]

@@ -1,4 +1,8 @@
-"""The permanent removal flow (جمع‌آوری دائم انشعاب): bill ID, proof of ownership, documents."""
+"""The permanent removal flow (جمع‌آوری دائم انشعاب): bill ID, proof of ownership, documents.
+
+By SMS, which carries no files, the document steps are skipped: the request is filed without
+them and the ID card follows from «درخواست‌های من» in a messenger, before any fee is announced.
+"""
 
 from typing import Any
 
@@ -89,7 +93,8 @@ class BillIdStep(Step):
         self.codes = codes
 
     def prompt(self, ctx: Context) -> Reply:
-        return Reply(Msg("removal.ask_bill_id"))
+        # By SMS, a shorter wording that a reply's two parts hold whole.
+        return Reply(Msg("removal.ask_bill_id_sms" if _by_sms(ctx) else "removal.ask_bill_id"))
 
     def on_text(self, ctx: Context, text: str) -> None:
         subscription = subscription_for_bill_id(ctx, text)
@@ -223,16 +228,15 @@ class ReasonStep(Step):
 
     def on_choice(self, ctx: Context, value: str) -> None:
         ctx.draft["reason"] = RemovalReason(value.removeprefix("removal_reason:"))
-        if ctx.event.channel == Channel.SMS:
-            _no_documents_by_sms(ctx)
+        if _by_sms(ctx):
+            ctx.go(states.REMOVAL_NO_REFUND)  # the papers follow once it is filed
         else:
             ctx.go(states.REMOVAL_ID_CARD)
 
 
-def _no_documents_by_sms(ctx: Context) -> None:
-    """SMS carries no files: where the removal can be filed instead, and back to the menu."""
-    ctx.say("removal.documents_not_by_sms")
-    ctx.reset()
+def _by_sms(ctx: Context) -> bool:
+    """SMS carries no files: the removal is filed without them, the ID card to follow."""
+    return ctx.event.channel == Channel.SMS
 
 
 class RemovalDocumentsStep(DocumentsStep):
@@ -251,13 +255,6 @@ class IdCardStep(RemovalDocumentsStep):
 
     def on_done(self, ctx: Context) -> None:
         ctx.go(states.REMOVAL_PROPERTY)
-
-    def on_text(self, ctx: Context, text: str) -> None:
-        # An SMS conversation left at this step (before SMS was turned away at the reason).
-        if ctx.event.channel == Channel.SMS:
-            _no_documents_by_sms(ctx)
-        else:
-            super().on_text(ctx, text)
 
 
 class PropertyStep(Step):
@@ -313,9 +310,12 @@ class NoRefundStep(Step):
     help = "help.removal_no_refund"
 
     def prompt(self, ctx: Context) -> Reply:
-        return Reply(
-            Msg("removal.no_refund"), buttons=[[Button(Msg("removal.acknowledge"), ACKNOWLEDGE)]]
-        )
+        # By SMS, a shorter wording that a reply's two parts hold whole.
+        key = "removal.no_refund_sms" if _by_sms(ctx) else "removal.no_refund"
+        return Reply(Msg(key), buttons=[[Button(Msg("removal.acknowledge"), ACKNOWLEDGE)]])
+
+    def back_to(self, ctx: Context) -> str | None:
+        return states.REMOVAL_REASON if _by_sms(ctx) else self.back
 
     def on_choice(self, ctx: Context, value: str) -> None:
         ctx.draft["no_refund_acknowledged"] = True
@@ -329,6 +329,11 @@ class SummaryStep(Step):
 
     def prompt(self, ctx: Context) -> Reply:
         draft = ctx.draft
+        buttons = [[Button(Msg("removal.confirm"), CONFIRM)]]
+        if _by_sms(ctx):  # short, to fit a reply: no papers yet, the ID card still to come
+            reason = Msg(f"removal_reason.{draft['reason']}")
+            params = {"bill_id": Code(draft["bill_id"]), "reason": reason}
+            return Reply(Msg("removal.summary_sms", params), buttons=buttons)
         documents = draft.get("documents", [])
         id_cards = sum(d["doc_type"] == DocumentType.ID_CARD for d in documents)
         return Reply(
@@ -342,7 +347,7 @@ class SummaryStep(Step):
                     "property_documents": len(documents) - id_cards,
                 },
             ),
-            buttons=[[Button(Msg("removal.confirm"), CONFIRM)]],
+            buttons=buttons,
         )
 
     def on_choice(self, ctx: Context, value: str) -> None:
@@ -358,7 +363,7 @@ class SummaryStep(Step):
                 channel_user_id=ctx.event.user_id,
                 subscription_id=draft["subscription_id"],
                 reason=RemovalReason(draft["reason"]),
-                documents=[DraftDocument(**document) for document in draft["documents"]],
+                documents=[DraftDocument(**document) for document in draft.get("documents", [])],
                 now=ctx.now,
                 fee_announcement_working_days=ctx.settings.fee_announcement_working_days,
             )
@@ -370,11 +375,14 @@ class SummaryStep(Step):
             ctx.reset()
             return
         assert request.step_deadline is not None
-        ctx.say(
-            "removal.filed",
-            code=Code(request.tracking_code),
-            expected=tehran_date(request.step_deadline),
-        )
+        if _by_sms(ctx):  # how to send the ID card, in one short reply
+            ctx.say("removal.filed_sms", code=Code(request.tracking_code))
+        else:
+            ctx.say(
+                "removal.filed",
+                code=Code(request.tracking_code),
+                expected=tehran_date(request.step_deadline),
+            )
         ctx.reset()
 
 

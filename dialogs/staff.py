@@ -239,6 +239,10 @@ def _review(ctx: Context, staff: Staff, request: ServiceRequest) -> list[Msg]:
 def _removal(ctx: Context, staff: Staff, request: ServiceRequest) -> list[Msg]:
     reason = Msg(f"removal_reason.{request.reason}")
     lines = [Msg("staff.show.removal_reason", {"reason": reason})]
+    # Whether the ID card has come, for every role (finance announces the fee and sees no
+    # identity papers): only that it is missing, nothing of the papers themselves.
+    if actions.id_card_missing(ctx.session, request):
+        lines.append(Msg("staff.show.id_card_missing"))
     money = rules.sees(staff, rules.Detail.BILL)
     if money and request.fee_rials is not None:
         lines.append(Msg("staff.show.fee", {"amount": Rials(request.fee_rials)}))

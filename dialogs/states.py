@@ -28,6 +28,7 @@ REMOVAL_SUMMARY = "removal.summary"
 MY_REQUESTS = "requests.list"
 MY_REQUEST = "requests.detail"
 MY_REQUEST_CONFIRM = "requests.confirm"
+MY_REQUEST_PAPER = "requests.paper"
 MY_REQUEST_DOCUMENTS = "requests.documents"
 
 STAFF_QUEUE = "staff.queue"

@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 
 from backend import actions
 from backend.constants import (
+    DocumentType,
     EventAction,
     MeterTestResult,
     NoticeKind,
@@ -18,7 +19,7 @@ from backend.constants import (
     StaffRole,
 )
 from backend.models import Bill, Holiday, Notice, Payment, RequestEvent, ServiceRequest, Staff
-from backend.service_requests import file_request
+from backend.service_requests import DraftDocument, file_request
 from backend.settings import Settings
 from backend.workdays import TEHRAN, add_working_days
 from backend.workflows import KEEP, TRANSITIONS, Refused, Transition, apply
@@ -29,11 +30,13 @@ SATURDAY = datetime(2025, 11, 22, 5, 30, tzinfo=UTC)
 
 
 def new_request(session: Session, kind: RequestKind, status: RequestStatus) -> ServiceRequest:
+    """A request put in `status`; a removal has its ID card (no fee is announced without it)."""
     subscription = add_subscription(
         session, file_number=60000 + session.exec(select(Bill)).all().__len__()
     )
     bill = session.exec(select(Bill).where(Bill.subscription_id == subscription.id)).first()
     assert bill is not None
+    id_card = DraftDocument("k", "0" * 64, 1, "image/jpeg", "id.jpg", DocumentType.ID_CARD)
     request = file_request(
         session,
         kind=kind,
@@ -43,7 +46,7 @@ def new_request(session: Session, kind: RequestKind, status: RequestStatus) -> S
         disputed_bill_id=bill.id if kind == RequestKind.BILL_REVIEW else None,
         reason="other",
         description="—",
-        documents=[],
+        documents=[id_card] if kind == RequestKind.CONNECTION_REMOVAL else [],
         now=SATURDAY,
         deadline=SATURDAY,
     )

@@ -19,6 +19,11 @@ from dialogs.events import EventKind
 from tests.dialogs.chat import ChatUser
 from tests.factories import add_subscription
 
+# Staff in their chats, and the SMS line with its webhook and gateway: for removals filed by SMS.
+from tests.notifications.conftest import notice_settings  # noqa: F401
+from tests.notifications.test_sms_desk import gateway, sms_settings, webhook  # noqa: F401
+from tests.staff.conftest import hire  # noqa: F401
+
 MOBILE = "+989121234567"  # the subscription's registered mobile
 JPEG = b"\xff\xd8\xff\xe0" + b"national ID card" * 40
 PDF = b"%PDF-1.4\n" + b"ownership deed" * 40

@@ -30,7 +30,7 @@ from backend.service_requests import DraftDocument, attach_documents, file_remov
 from backend.workflows import Refused
 from dialogs.bill_review import CONFIRM
 from dialogs.documents import DONE
-from dialogs.engine import DialogEngine
+from dialogs.engine import NAV_BACK, DialogEngine
 from dialogs.my_requests import request_buttons
 from tests.factories import add_subscription
 from tests.removal.conftest import JPEG, MOBILE, PDF, Desk, Subscriber, file_by_contact
@@ -261,17 +261,40 @@ def file_review(user: Subscriber, session: Session, subscription: Subscription) 
     return user.answer.replies[0].text.params["code"].value
 
 
-def test_a_removal_takes_no_documents_after_filing(
+def test_a_removal_takes_its_papers_by_type_until_the_fee_is_paid(
     telegram_user: Subscriber, session: Session, desk: Desk, subscription: Subscription
 ) -> None:
-    """Its papers are identity documents, kept from most staff, and asked for by type."""
-    code = file_by_contact(telegram_user, subscription)
+    """Which paper first; each stored as that paper (identity papers are kept from most staff),
+    never as evidence; offered while the removal is submitted or its fee announced."""
+    code = file_by_contact(telegram_user, subscription)  # with its ID card
     telegram_user.press("menu:my_requests")
     telegram_user.press(f"req:show:{code}")
+    telegram_user.press(f"req:docs:{code}")
+    assert telegram_user.keys == ["requests.ask_paper"]
+    papers = ["paper:id_card", "paper:ownership_deed", "paper:lease"]
+    assert [value for value in telegram_user.buttons if value.startswith("paper:")] == papers
+    telegram_user.press("paper:ownership_deed")
+    assert telegram_user.last.key == "requests.ask_papers"
+    assert "سند مالکیت" in telegram_user.text()
+    telegram_user.upload("deed.pdf", PDF, "application/pdf")
+    telegram_user.press("docs:done")
+    assert telegram_user.keys == ["requests.documents_added", "requests.detail"]
+    documents = documents_of(session, code)
+    assert [d.doc_type for d in documents] == [DocumentType.ID_CARD, DocumentType.OWNERSHIP_DEED]
+    assert documents[1].original_name == "deed.pdf"
+    added = select(RequestEvent.actor).where(RequestEvent.action == EventAction.ADD_DOCUMENTS)
+    assert session.exec(added).all() == ["subscriber:telegram"]
+
+    now = utcnow()
+    reference = desk.announce_fee(code, 2_500_000, now)
+    telegram_user.press(f"req:show:{code}")
+    assert f"req:docs:{code}" in telegram_user.buttons  # the fee announced: not yet paid
+    desk.pay_at_desk(reference, now)
+    telegram_user.press(f"req:show:{code}")
     assert f"req:docs:{code}" not in telegram_user.buttons
-    telegram_user.press(f"req:docs:{code}")  # forged
+    telegram_user.press(f"req:docs:{code}")  # an old button
     assert telegram_user.keys == ["requests.not_now", "requests.detail"]
-    late = DraftDocument("k", "4" * 64, 1, "application/pdf", "deed.pdf")
+    late = DraftDocument("k", "4" * 64, 1, "application/pdf", "lease.pdf", DocumentType.LEASE)
     with pytest.raises(Refused) as refused:
         attach_documents(
             session,
@@ -281,8 +304,81 @@ def test_a_removal_takes_no_documents_after_filing(
             now=utcnow(),
             max_documents=5,
         )
-    assert refused.value.code == "wrong_kind"
-    assert len(documents_of(session, code)) == 1
+    assert refused.value.code == "wrong_status"
+    assert len(documents_of(session, code)) == 2
+
+
+def test_files_sent_as_another_paper_are_dropped_on_going_back(
+    telegram_user: Subscriber, session: Session, subscription: Subscription
+) -> None:
+    code = file_by_contact(telegram_user, subscription)
+    telegram_user.press(f"req:docs:{code}")
+    telegram_user.press("paper:lease")
+    telegram_user.upload("deed.pdf", PDF, "application/pdf")  # the deed, sent as a lease
+    telegram_user.press(NAV_BACK)
+    assert telegram_user.keys == ["requests.ask_paper"]
+    telegram_user.press("paper:ownership_deed")
+    assert telegram_user.last.params["count"] == 0
+    telegram_user.upload("deed.pdf", PDF, "application/pdf")  # not refused as a duplicate
+    assert telegram_user.keys[0] == "review.document_received"
+    telegram_user.press("docs:done")
+    assert [d.doc_type for d in documents_of(session, code)] == [
+        DocumentType.ID_CARD,
+        DocumentType.OWNERSHIP_DEED,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "wrong"),
+    [
+        ("review", DocumentType.ID_CARD),
+        ("review", DocumentType.LEASE),
+        ("removal", DocumentType.EVIDENCE),
+    ],
+)
+def test_attach_documents_refuses_a_type_the_kind_does_not_take(
+    telegram_user: Subscriber,
+    session: Session,
+    desk: Desk,
+    subscription: Subscription,
+    kind: str,
+    wrong: DocumentType,
+) -> None:
+    """A review's documents are evidence, seen by every reviewer; a removal's are papers, whose
+    identity documents only admins and supervisors see: neither may pass for the other."""
+    if kind == "review":
+        code = file_review(telegram_user, session, subscription)
+        right = DocumentType.EVIDENCE
+    else:
+        code = file_by_contact(telegram_user, subscription)
+        right = DocumentType.LEASE
+    fits = DraftDocument("k1", "5" * 64, 1, "application/pdf", "fits.pdf", right)
+    misfit = DraftDocument("k2", "6" * 64, 1, "application/pdf", "misfit.pdf", wrong)
+    with pytest.raises(Refused) as refused:
+        attach_documents(
+            session,
+            desk.request(code),
+            channel=Channel.TELEGRAM,
+            documents=[fits, misfit],
+            now=utcnow(),
+            max_documents=5,
+        )
+    assert (refused.value.code, refused.value.params) == (
+        "wrong_document_type",
+        {"doc_type": wrong},
+    )
+    session.rollback()
+    assert len(documents_of(session, code)) == 1  # nothing of the batch was attached
+    added = attach_documents(
+        session,
+        desk.request(code),
+        channel=Channel.TELEGRAM,
+        documents=[fits],
+        now=utcnow(),
+        max_documents=5,
+    )
+    session.commit()
+    assert [d.doc_type for d in added] == [right]
 
 
 def documents_of(session: Session, code: str) -> list[RequestDocument]:
@@ -507,7 +603,7 @@ def test_over_sms_the_button_explains_where_documents_can_be_added(
     by_sms.press(f"req:show:{code}")
     by_sms.press(f"req:docs:{code}")
     assert by_sms.keys == ["review.documents_later", "requests.detail"]
-    assert "پیامک" in by_sms.text() and "پیشخوان" in by_sms.text()
+    assert "پیامک" in by_sms.text() and "درخواست‌های من" in by_sms.text()
     by_sms.say("hello")  # not stuck in a step that wants a file
     assert "requests.ask_documents" not in by_sms.keys
     assert len(documents_of(session, code)) == 1

@@ -8,7 +8,6 @@ from sqlmodel import Session, select
 from backend.constants import Channel, DocumentType, RemovalReason, RequestKind, RequestStatus
 from backend.models import (
     ChannelIdentity,
-    Conversation,
     OtpChallenge,
     RequestDocument,
     ServiceRequest,
@@ -18,7 +17,6 @@ from backend.models import (
 from backend.service_requests import DraftDocument, file_removal
 from backend.tracking import is_valid_tracking_code
 from backend.workflows import Refused
-from dialogs import states
 from dialogs.engine import NAV_BACK, DialogEngine
 from tests.removal.conftest import (
     JPEG,
@@ -229,47 +227,56 @@ def test_an_sms_from_the_registered_mobile_is_proof_enough(
     assert sms.sent[0][0] == MOBILE
 
 
-def test_by_sms_the_id_card_step_says_where_to_file_instead_and_goes_back_to_the_menu(
-    dialog_engine: DialogEngine, session: Session, subscription: Subscription, sms: SmsOutbox
-) -> None:
-    user = Subscriber(dialog_engine, user_id=MOBILE, channel=Channel.SMS)
-    user.say("/start")
-    user.press("menu:removal")
-    user.say(subscription.bill_id)
-    user.press("removal_reason:not_needed")
-    assert user.keys == ["removal.documents_not_by_sms", "menu.prompt"]
-    text = user.text()
-    assert "کارت ملی" in text and "پیامک" in text
-    assert "بله" in text and "تلگرام" in text and "پیشخوان" in text
-    assert filed(session) == []
-    session.expire_all()
-    identity = session.exec(select(ChannelIdentity)).one()  # the proof of the mobile is kept
-    assert (identity.channel, identity.phone, identity.phone_verified) == ("sms", MOBILE, True)
-    user.press("menu:removal")  # the menu works: nothing is stuck
-    assert user.last.key == "removal.ask_bill_id"
-
-    user.say("/language")
-    user.press("lang:en")
-    user.press("menu:removal")
-    user.say(subscription.bill_id)
-    user.press("removal_reason:merge")
-    assert "cannot be sent by SMS" in user.text() and "pishkhan" in user.text()
-
-
-def test_an_sms_conversation_left_at_the_id_card_step_is_let_out(
+def test_by_sms_the_document_steps_are_skipped_and_the_id_card_is_to_follow(
     dialog_engine: DialogEngine, session: Session, subscription: Subscription
 ) -> None:
     user = Subscriber(dialog_engine, user_id=MOBILE, channel=Channel.SMS)
     user.say("/start")
     user.press("menu:removal")
     user.say(subscription.bill_id)
-    conversation = session.get(Conversation, (Channel.SMS, MOBILE))
-    assert conversation is not None
-    conversation.state = states.REMOVAL_ID_CARD  # where SMS conversations used to get stuck
-    session.add(conversation)
-    session.commit()
-    user.say("کارت ملی ندارم")
-    assert user.keys == ["removal.documents_not_by_sms", "menu.prompt"]
+    user.press("removal_reason:not_needed")
+    assert user.keys == ["removal.no_refund_sms"]  # no ID card, no deed or lease asked for
+    assert "بازگردانده نمی‌شود" in user.text()
+    user.press(NAV_BACK)  # back leads to the reason, not to the deed-or-lease question
+    assert user.keys == ["removal.ask_reason"]
+    user.press("removal_reason:demolition")
+    user.press("removal:acknowledge")
+    assert user.keys == ["removal.summary_sms"]
+    summary = user.text()
+    assert "کارت ملی: هنوز نرسیده" in summary and subscription.bill_id in summary
+    assert "تخریب ساختمان" in summary
+    user.press("removal:confirm")
+    assert user.keys == ["removal.filed_sms", "menu.prompt"]
+    code = user.answer.replies[0].text.params["code"].value
+
+    (request,) = filed(session)
+    assert (request.tracking_code, request.channel, request.reason) == (
+        code,
+        Channel.SMS,
+        RemovalReason.DEMOLITION,
+    )
+    assert request.no_refund_acknowledged
+    assert session.exec(select(RequestDocument)).all() == []
+    identity = session.exec(select(ChannelIdentity)).one()  # the proof of the mobile is kept
+    assert (identity.channel, identity.phone, identity.phone_verified) == ("sms", MOBILE, True)
+
+
+def test_by_sms_the_flow_reads_in_english_too(
+    dialog_engine: DialogEngine, subscription: Subscription
+) -> None:
+    user = Subscriber(dialog_engine, user_id=MOBILE, channel=Channel.SMS)
+    user.say("/start")
+    user.say("/language")
+    user.press("lang:en")
+    user.press("menu:removal")
+    user.say(subscription.bill_id)
+    user.press("removal_reason:merge")
+    assert "nothing is refunded" in user.text()
+    user.press("removal:acknowledge")
+    assert "National ID card: still to come" in user.text()
+    user.press("removal:confirm")
+    filed_text = user.text()
+    assert "My requests > Add documents" in filed_text and "pishkhan" not in filed_text
 
 
 def test_an_open_removal_of_the_subscription_is_refused(
@@ -335,12 +342,16 @@ def test_the_flow_reads_in_english_too(
     assert "Why should the connection be removed" in telegram_user.text()
 
 
-def test_filing_without_an_id_card_is_refused(session: Session, subscription: Subscription) -> None:
+@pytest.mark.parametrize("channel", [Channel.TELEGRAM, Channel.BALE, Channel.SHELL])
+def test_filing_without_an_id_card_is_refused_but_by_sms(
+    session: Session, subscription: Subscription, channel: Channel
+) -> None:
     lease = DraftDocument("k", "0" * 64, 1, "application/pdf", "lease.pdf", DocumentType.LEASE)
-    with pytest.raises(Refused) as refused:
-        file_removal(
+
+    def file(channel: Channel) -> ServiceRequest:
+        return file_removal(
             session,
-            channel=Channel.TELEGRAM,
+            channel=channel,
             channel_user_id="5001",
             subscription_id=subscription.id,
             reason=RemovalReason.OTHER,
@@ -348,4 +359,12 @@ def test_filing_without_an_id_card_is_refused(session: Session, subscription: Su
             now=utcnow(),
             fee_announcement_working_days=1,
         )
+
+    with pytest.raises(Refused) as refused:
+        file(channel)
     assert refused.value.code == "id_card_required"
+    assert filed(session) == []
+    # SMS carries no files: the ID card is to follow (and no fee is announced before it).
+    request = file(Channel.SMS)
+    session.commit()
+    assert [r.tracking_code for r in filed(session)] == [request.tracking_code]

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from backend.constants import Channel, RequestKind, StaffRole
+from backend.constants import Channel, DocumentType, RequestKind, StaffRole
 from backend.models import Bill, RequestEvent, ServiceRequest, Subscription, utcnow
-from backend.service_requests import file_request
+from backend.service_requests import DraftDocument, file_request
 from backend.settings import Settings
 from backend.staff import add_staff
 from backend.workdays import add_working_days
@@ -113,8 +113,10 @@ def review(subscriber: ChatUser, session: Session, subscription: Subscription) -
 
 
 def file_removal(session: Session, subscription: Subscription, settings: Settings) -> str:
-    """A removal request as the subscriber's dialog would file it; its tracking code."""
+    """A removal request as the subscriber's dialog would file it, with the ID card (no fee is
+    announced without it); its tracking code."""
     now = utcnow()
+    id_card = DraftDocument("k", "0" * 64, 1, "image/jpeg", "id.jpg", DocumentType.ID_CARD)
     request = file_request(
         session,
         kind=RequestKind.CONNECTION_REMOVAL,
@@ -123,7 +125,7 @@ def file_removal(session: Session, subscription: Subscription, settings: Setting
         subscription_id=subscription.id,
         reason="demolition",
         description="ساختمان تخریب می‌شود.",
-        documents=[],
+        documents=[id_card],
         now=now,
         deadline=add_working_days(now, settings.fee_announcement_working_days),
     )
