@@ -177,6 +177,10 @@ class SummaryStep(Step):
     back = states.REVIEW_DOCUMENTS
     help = "help.summary"
 
+    def back_to(self, ctx: Context) -> str | None:
+        # By SMS there was no document step to go back to.
+        return states.REVIEW_DESCRIPTION if ctx.event.channel == Channel.SMS else self.back
+
     def prompt(self, ctx: Context) -> Reply:
         draft = ctx.draft
         bill = ctx.session.get(Bill, draft["disputed_bill_id"])

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from backend.constants import EventAction, RequestKind, RequestStatus
+from backend.constants import Channel, EventAction, RequestKind, RequestStatus
 from backend.models import (
     Bill,
     Conversation,
@@ -375,3 +375,19 @@ def test_follow_up_by_tracking_code(
     assert user.keys == ["track.invalid_checksum", "track.prompt"]
     user.say("لغو")  # the cancel button's label, typed
     assert user.keys == ["draft.nothing", "menu.prompt"]
+
+
+def test_back_from_the_summary_by_sms_skips_the_document_step(
+    dialog_engine: DialogEngine, session: Session, subscription: Subscription
+) -> None:
+    user = ChatUser(dialog_engine, user_id="+989121234567", channel=Channel.SMS)
+    user.say("/start")
+    bill = latest_bill(session, subscription)
+    user.press("menu:review")
+    user.say(subscription.bill_id)
+    user.press(f"bill:{bill.id}")
+    user.press("reason:wrong_reading")
+    user.say("رقم کنتور ۱۲۳۴۵ بود")
+    assert user.keys == ["review.documents_later", "review.summary"]
+    user.press(NAV_BACK)
+    assert user.keys == ["review.ask_description"]
