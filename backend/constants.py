@@ -82,6 +82,7 @@ class EventAction(StrEnum):
     WITHDRAW = "withdraw"
     NOTE = "note"
     ADD_DOCUMENTS = "add_documents"  # by the subscriber, after filing
+    PAYMENT_FAILED = "payment_failed"  # an online attempt; the payment stays due
 
 
 class RemovalReason(StrEnum):

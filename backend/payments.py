@@ -145,5 +145,11 @@ def _note_failure(
     """A failed attempt changes no status (the payment stays due) but staff see it happened."""
     request = session.get(ServiceRequest, payment.request_id)
     assert request is not None
-    note = f"online payment failed ({verdict.provider_ref})"
-    record_event(session, request, EventAction.NOTE, actor=provider.actor, now=now, note=note)
+    record_event(
+        session,
+        request,
+        EventAction.PAYMENT_FAILED,
+        actor=provider.actor,
+        now=now,
+        note=verdict.provider_ref,  # the provider's id of the attempt, to trace it with them
+    )

@@ -115,8 +115,8 @@ def test_a_failed_payment_stays_due_and_is_noted_for_staff(
         assert "پرداخت شد" in await paid.text()
 
     with_client(settings, engine, script)
-    (note,) = events(session, EventAction.NOTE)
-    assert note.actor == "provider:dev" and "failed" in (note.note or "")
+    (failure,) = events(session, EventAction.PAYMENT_FAILED)
+    assert failure.actor == "provider:dev" and (failure.note or "").startswith("dev-")
     assert len(events(session, EventAction.PAY_FEE)) == 1
 
 
