@@ -295,16 +295,8 @@ def test_a_removal_takes_its_papers_by_type_until_the_fee_is_paid(
     telegram_user.press(f"req:docs:{code}")  # an old button
     assert telegram_user.keys == ["requests.not_now", "requests.detail"]
     late = DraftDocument("k", "4" * 64, 1, "application/pdf", "lease.pdf", DocumentType.LEASE)
-    with pytest.raises(Refused) as refused:
-        attach_documents(
-            session,
-            desk.request(code),
-            channel=Channel.TELEGRAM,
-            documents=[late],
-            now=utcnow(),
-            max_documents=5,
-        )
-    assert refused.value.code == "wrong_status"
+    refusal = refused_attaching(session, desk.request(code), late)
+    assert refusal.code == "wrong_status"
     assert len(documents_of(session, code)) == 2
 
 
@@ -379,6 +371,22 @@ def test_attach_documents_refuses_a_type_the_kind_does_not_take(
     )
     session.commit()
     assert [d.doc_type for d in added] == [right]
+
+
+def refused_attaching(
+    session: Session, request: ServiceRequest, document: DraftDocument
+) -> Refused:
+    """Why attach_documents refuses `document` (it must refuse)."""
+    with pytest.raises(Refused) as refused:
+        attach_documents(
+            session,
+            request,
+            channel=Channel.TELEGRAM,
+            documents=[document],
+            now=utcnow(),
+            max_documents=5,
+        )
+    return refused.value
 
 
 def documents_of(session: Session, code: str) -> list[RequestDocument]:
@@ -463,16 +471,8 @@ def test_a_closed_request_offers_no_documents_button_and_a_forged_press_is_refus
     assert len(documents_of(session, code)) == 1
 
     late = DraftDocument("k", "1" * 64, 1, "application/pdf", "late.pdf")
-    with pytest.raises(Refused) as refused:
-        attach_documents(
-            session,
-            desk.request(code),
-            channel=Channel.TELEGRAM,
-            documents=[late],
-            now=utcnow(),
-            max_documents=5,
-        )
-    assert refused.value.code == "wrong_status"
+    refusal = refused_attaching(session, desk.request(code), late)
+    assert refusal.code == "wrong_status"
 
 
 def test_a_request_withdrawn_while_documents_were_being_sent_takes_none(
@@ -515,16 +515,8 @@ def test_the_document_limit_counts_the_documents_already_attached(
     telegram_user.press(f"req:docs:{code}")  # still open, but full
     assert telegram_user.keys == ["requests.documents_full", "requests.detail"]
     sixth = DraftDocument("k", "2" * 64, 1, "image/jpeg", "sixth.jpg")
-    with pytest.raises(Refused) as refused:
-        attach_documents(
-            session,
-            desk.request(code),
-            channel=Channel.TELEGRAM,
-            documents=[sixth],
-            now=utcnow(),
-            max_documents=5,
-        )
-    assert (refused.value.code, refused.value.params) == ("too_many_documents", {"attached": 5})
+    refusal = refused_attaching(session, desk.request(code), sixth)
+    assert (refusal.code, refusal.params) == ("too_many_documents", {"attached": 5})
 
 
 def test_documents_added_meanwhile_from_another_chat_count_at_done(
