@@ -12,6 +12,7 @@ from backend.db import migrate, session_scope
 from backend.demo import seed_demo
 from backend.holidays import import_holidays
 from backend.importers import ImportFailed, ImportResult, import_bills, import_subscriptions
+from backend.settings import Environment, get_settings
 from backend.staff import StaffError, add_staff
 
 IMPORTERS: dict[str, Callable[[Session, Path], ImportResult]] = {
@@ -52,6 +53,9 @@ def _import(importer: Callable[[Session, Path], ImportResult], path: Path) -> in
 
 
 def run_seed_demo(args: argparse.Namespace) -> int:
+    if get_settings().environment == Environment.PRODUCTION:
+        print("demo data is not loaded with ENVIRONMENT=production", file=sys.stderr)
+        return 2
     migrate()
     with session_scope() as session:
         summary = seed_demo(session)
@@ -124,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    run: Callable[[argparse.Namespace], int] = args.run
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -76,7 +76,8 @@ def assign(
 ) -> None:
     """Gives the request to `assignee`; a review not yet started goes under review."""
     request.assignee_id = assignee.id
-    note = f"assigned to staff:{assignee.id}"
+    # Whom, in words, for the history to show; who has the request is the column, never this.
+    note = assignee.full_name
     if request.kind == RequestKind.BILL_REVIEW and request.status == RequestStatus.SUBMITTED:
         apply(
             session,
@@ -451,6 +452,7 @@ def record_event(
     note: str | None,
 ) -> None:
     """An event that changes no status (a note, a reassignment)."""
+    assert request.id is not None  # a stored request
     session.add(
         RequestEvent(request_id=request.id, actor=actor, action=action, note=note, created_at=now)
     )
@@ -539,6 +541,7 @@ def _pending_payment(
 def _new_payment(
     session: Session, request: ServiceRequest, purpose: PaymentPurpose, amount: int, now: datetime
 ) -> Payment:
+    assert request.id is not None  # a stored request
     payment = Payment(
         request_id=request.id,
         purpose=purpose,

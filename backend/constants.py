@@ -10,6 +10,10 @@ class Channel(StrEnum):
     SHELL = "shell"
 
 
+# The channels that are messenger bots (the channel layer's registry describes each).
+MESSENGER_CHANNELS: tuple[Channel, ...] = (Channel.TELEGRAM, Channel.BALE)
+
+
 class RequestKind(StrEnum):
     BILL_REVIEW = "bill_review"
     CONNECTION_REMOVAL = "connection_removal"
@@ -133,7 +137,7 @@ class PaymentMethod(StrEnum):
 
 
 class NoticeKind(StrEnum):
-    """What a notice to a subscriber is about; money and final results are essential."""
+    """What a notice to a subscriber is about; money, final results and codes are essential."""
 
     RECEIPT = "receipt"
     UNDER_REVIEW = "under_review"
@@ -149,10 +153,13 @@ class NoticeKind(StrEnum):
     CLEARANCE = "clearance"
     WITHDRAWN = "withdrawn"
     CLOSED = "closed"
+    # A code proving a mobile (backend.otp): by SMS to that mobile, often before any request.
+    ONE_TIME_CODE = "one_time_code"
 
 
 ESSENTIAL_NOTICES = frozenset(
     {
+        NoticeKind.ONE_TIME_CODE,
         NoticeKind.RESULT_CORRECTED,
         NoticeKind.RESULT_REJECTED,
         NoticeKind.FEE_DUE,

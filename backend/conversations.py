@@ -4,7 +4,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from backend.constants import Channel
 from backend.models import ChannelIdentity, Conversation, Customer, ProcessedEvent
@@ -14,7 +14,8 @@ def _insert_if_absent(session: Session, table: type[SQLModel], **values: object)
     """Inserts a row unless its key exists; True when this call inserted it."""
     dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
     statement = (
-        dialect.insert(table.__table__)
+        # SQLModel does not declare the `__table__` that every table model has.
+        dialect.insert(table.__table__)  # type: ignore[attr-defined]
         .values(**values)
         .on_conflict_do_nothing()
         .returning(sa.literal_column("1"))  # rowcount is not reliable for INSERT on every driver
@@ -74,9 +75,9 @@ def set_reachable(session: Session, *, channel: Channel, user_id: str, reachable
     session.execute(
         sa.update(ChannelIdentity)
         .where(
-            ChannelIdentity.channel == channel,
-            ChannelIdentity.external_user_id == user_id,
-            ChannelIdentity.reachable != reachable,
+            col(ChannelIdentity.channel) == channel,
+            col(ChannelIdentity.external_user_id) == user_id,
+            col(ChannelIdentity.reachable) != reachable,
         )
         .values(reachable=reachable)
     )
@@ -91,7 +92,10 @@ def verify_phone(session: Session, *, channel: Channel, user_id: str, phone: str
     customer_id = customers[0] if len(customers) == 1 else None
     session.execute(
         sa.update(ChannelIdentity)
-        .where(ChannelIdentity.channel == channel, ChannelIdentity.external_user_id == user_id)
+        .where(
+            col(ChannelIdentity.channel) == channel,
+            col(ChannelIdentity.external_user_id) == user_id,
+        )
         .values(phone=phone, phone_verified=True, customer_id=customer_id)
     )
     return customer_id is not None

@@ -4,13 +4,13 @@ import random
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
-from zoneinfo import ZoneInfo
 
 import jdatetime
 from sqlmodel import Session, col, select
 
 from backend.identifiers import make_bill_id, make_payment_id
 from backend.models import Bill, Customer, Subscription
+from backend.settings import local_zone
 
 SEED = 1405
 COMPANY_CODE = 774  # the demo distribution company's code inside every bill ID
@@ -24,7 +24,6 @@ LAST_READING_DAY = 20
 DUE_AFTER_DAYS = 14
 SAMPLE_INDEX = 0  # the subscription the README points at; its latest bill is suspiciously high
 SUSPICIOUS_FACTOR = 3.6
-TEHRAN = ZoneInfo("Asia/Tehran")
 
 # Demo prices, not the official ones: rials per kWh for each step of monthly consumption (the
 # last step has no upper bound). A bill's steps are stretched to its days (x days / 30).
@@ -184,10 +183,12 @@ def seed_demo(session: Session) -> DemoSummary:
     subscriptions_created = 0
     for item in demo:
         if item.bill_id not in subscriptions:
+            customer_id = customers[item.customer.national_id].id
+            assert customer_id is not None  # flushed above
             subscription = Subscription(
                 bill_id=item.bill_id,
                 subscription_number=item.subscription_number,
-                customer_id=customers[item.customer.national_id].id,
+                customer_id=customer_id,
                 address=item.address,
                 city=item.city,
                 area=item.area,
@@ -211,6 +212,7 @@ def seed_demo(session: Session) -> DemoSummary:
     bills_created = 0
     for item in demo:
         subscription_id = subscriptions[item.bill_id].id
+        assert subscription_id is not None  # flushed above
         for bill in item.bills:
             if (subscription_id, bill.jalali_year, bill.period) in have:
                 continue
@@ -258,7 +260,8 @@ def _reading_date(jalali_year: int, period: int, day: int) -> date:
     month = 2 * period + 1
     if month > 12:
         jalali_year, month = jalali_year + 1, 1
-    return jdatetime.date(jalali_year, month, day).togregorian()
+    gregorian: date = jdatetime.date(jalali_year, month, day).togregorian()  # jdatetime is untyped
+    return gregorian
 
 
 def _previous_period(jalali_year: int, period: int) -> tuple[int, int]:
@@ -303,7 +306,7 @@ def _paid_at(rng: random.Random, reading: date, due: date) -> datetime | None:
     if day >= REFERENCE_DATE:
         return None
     moment = time(rng.randint(8, 22), rng.randrange(60))
-    return datetime.combine(day, moment, tzinfo=TEHRAN).astimezone(UTC)
+    return datetime.combine(day, moment, tzinfo=local_zone()).astimezone(UTC)
 
 
 def _bills(

@@ -22,7 +22,8 @@ HOLIDAY_COLUMNS: Mapping[str, bool] = {"date": True, "name": True}
 
 
 def _jalali(day: date) -> str:
-    return jdatetime.date.fromgregorian(date=day).strftime("%Y/%m/%d")
+    text: str = jdatetime.date.fromgregorian(date=day).strftime("%Y/%m/%d")  # jdatetime is untyped
+    return text
 
 
 def import_holidays(session: Session, path: Path | str) -> ImportResult:

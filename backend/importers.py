@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import jdatetime
 from sqlmodel import Session, col, select
@@ -30,9 +29,9 @@ from backend.identifiers import (
     to_ascii_digits,
 )
 from backend.models import Bill, Customer, Subscription
+from backend.settings import local_zone
 
-# Dates in the exports are Iranian calendar days; a payment is put at noon there.
-TEHRAN = ZoneInfo("Asia/Tehran")
+# Dates in the exports are calendar days where the desk is (TIMEZONE); a payment is put at noon.
 PAID_AT_LOCAL_TIME = time(12)
 
 # Jalali years outside this range are typos, or Gregorian dates in a Jalali column (2025/05/01
@@ -241,7 +240,8 @@ class _Cells:
             self.fail(f"{column} {value}: year out of range (dates are Jalali, YYYY/MM/DD)")
             return None
         try:
-            return jdatetime.date(year, month, day).togregorian()
+            gregorian: date = jdatetime.date(year, month, day).togregorian()  # jdatetime is untyped
+            return gregorian
         except ValueError:
             self.fail(f"{column} {value}: no such Jalali date")
             return None
@@ -472,22 +472,33 @@ def import_subscriptions(session: Session, path: Path | str) -> ImportResult:
 
     created = updated = 0
     for row, customer in zip(rows, customer_of_row, strict=True):
+        assert customer.id is not None  # flushed above
         subscription = subscriptions.get(row.bill_id)
         if subscription is None:
-            subscription = Subscription(bill_id=row.bill_id, status=SubscriptionStatus.ACTIVE)
+            subscription = Subscription(
+                bill_id=row.bill_id,
+                subscription_number=row.subscription_number,
+                customer_id=customer.id,
+                address=row.address,
+                city=row.city,
+                area=row.area,
+                feeder=row.feeder,
+                tariff=row.tariff,
+                status=SubscriptionStatus.ACTIVE if row.status is None else row.status,
+            )
             subscriptions[row.bill_id] = subscription
             created += 1
         else:
             updated += 1
-        subscription.subscription_number = row.subscription_number
-        subscription.customer_id = customer.id
-        subscription.address = row.address
-        subscription.city = row.city
-        subscription.area = row.area
-        subscription.feeder = row.feeder
-        subscription.tariff = row.tariff
-        if row.status is not None:  # an empty status leaves the known one
-            subscription.status = row.status
+            subscription.subscription_number = row.subscription_number
+            subscription.customer_id = customer.id
+            subscription.address = row.address
+            subscription.city = row.city
+            subscription.area = row.area
+            subscription.feeder = row.feeder
+            subscription.tariff = row.tariff
+            if row.status is not None:  # an empty status leaves the known one
+                subscription.status = row.status
         session.add(subscription)
     session.flush()
     return ImportResult(created=created, updated=updated)
@@ -516,7 +527,7 @@ class _BillRow:
 def _paid_at(day: date | None) -> datetime | None:
     if day is None:
         return None
-    return datetime.combine(day, PAID_AT_LOCAL_TIME, tzinfo=TEHRAN).astimezone(UTC)
+    return datetime.combine(day, PAID_AT_LOCAL_TIME, tzinfo=local_zone()).astimezone(UTC)
 
 
 def _parse_bill(cells: _Cells) -> _BillRow | None:
@@ -543,6 +554,7 @@ def _parse_bill(cells: _Cells) -> _BillRow | None:
         cells.fail("payment_id is empty")
     if cells.bad:
         return None
+    assert payment_id is not None  # a missing or invalid one failed the row
     row = _BillRow(line=cells.line, payment_id=payment_id, **values)
     _check_bill(row, cells)
     return None if cells.bad else row
@@ -601,12 +613,12 @@ def import_bills(session: Session, path: Path | str) -> ImportResult:
         lambda key: f"bill_id {key[0]} year {key[1]} period {key[2]}",
         errors,
     )
-    subscription_ids = {
-        subscription.bill_id: subscription.id
-        for subscription in _fetch(
-            session, Subscription, Subscription.bill_id, (row.bill_id for row in rows)
-        )
-    }
+    subscription_ids: dict[str, int] = {}
+    for subscription in _fetch(
+        session, Subscription, Subscription.bill_id, (row.bill_id for row in rows)
+    ):
+        assert subscription.id is not None  # a stored row
+        subscription_ids[subscription.bill_id] = subscription.id
     errors += [
         RowError(row.line, f"bill_id {row.bill_id}: no such subscription (import it first)")
         for row in rows
@@ -632,21 +644,32 @@ def import_bills(session: Session, path: Path | str) -> ImportResult:
         bill = originals.get(key)
         if bill is None:
             bill = Bill(
-                subscription_id=subscription_id, jalali_year=row.jalali_year, period=row.period
+                subscription_id=subscription_id,
+                jalali_year=row.jalali_year,
+                period=row.period,
+                previous_reading_date=row.previous_reading_date,
+                current_reading_date=row.current_reading_date,
+                previous_reading=row.previous_reading,
+                current_reading=row.current_reading,
+                consumption_kwh=row.consumption_kwh,
+                amount_rials=row.amount_rials,
+                payment_id=row.payment_id,
+                due_date=row.due_date,
+                paid_at=row.paid_at,
             )
             originals[key] = bill
             created += 1
         else:
             updated += 1
-        bill.previous_reading_date = row.previous_reading_date
-        bill.current_reading_date = row.current_reading_date
-        bill.previous_reading = row.previous_reading
-        bill.current_reading = row.current_reading
-        bill.consumption_kwh = row.consumption_kwh
-        bill.amount_rials = row.amount_rials
-        bill.payment_id = row.payment_id
-        bill.due_date = row.due_date
-        bill.paid_at = row.paid_at
+            bill.previous_reading_date = row.previous_reading_date
+            bill.current_reading_date = row.current_reading_date
+            bill.previous_reading = row.previous_reading
+            bill.current_reading = row.current_reading
+            bill.consumption_kwh = row.consumption_kwh
+            bill.amount_rials = row.amount_rials
+            bill.payment_id = row.payment_id
+            bill.due_date = row.due_date
+            bill.paid_at = row.paid_at
         session.add(bill)
     session.flush()
     return ImportResult(created=created, updated=updated)

@@ -249,6 +249,10 @@ class Notice(SQLModel, table=True):
     kind: NoticeKind = Field(sa_type=sa.String(30))
     essential: bool = False
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # A direct notice (a one-time code) goes by SMS to this mobile, in this language, whether
+    # or not a request comes of it; a request's notices go where its requester is (None here).
+    to_mobile: str | None = Field(default=None, max_length=13)
+    locale: str | None = Field(default=None, max_length=5)
     created_at: datetime = created_at_field()
     # Set when the relay has handed the notice to the queue.
     relayed_at: datetime | None = optional_time_field(index=True)
@@ -285,12 +289,15 @@ class OtpChallenge(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     channel: Channel = Field(sa_type=sa.String(20))
     user_id: str = Field(max_length=64)
-    mobile: str = Field(max_length=13)
+    # The limits are per mobile: each check sums the wrong tries on its recent codes.
+    mobile: str = Field(max_length=13, index=True)
     code_hash: str = Field(max_length=64)
     attempts: int = 0
     created_at: datetime = created_at_field()
     expires_at: datetime = created_at_field()
     verified_at: datetime | None = optional_time_field()
+    # The outbox row that carries the code (sealed); linked to the request the code proved.
+    notice_id: int | None = Field(default=None, foreign_key="notice.id")
 
 
 class SmsOptOut(SQLModel, table=True):

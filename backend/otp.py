@@ -1,29 +1,29 @@
 """Proving a subscriber holds a mobile: the channel's word for it, or a one-time code by SMS."""
 
-import hashlib
 import hmac
 import logging
+import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from backend.constants import Channel
+from backend.constants import Channel, NoticeKind
 from backend.identifiers import mask_mobile, normalize_code
 from backend.models import ChannelIdentity, OtpChallenge
+from backend.notices import queue_direct_notice, seal_param
+from backend.sealing import keyed_hash
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
 CODE_DIGITS = 6
+CODE_SHAPE = re.compile(rf"[0-9]{{{CODE_DIGITS}}}", re.ASCII)
+HASH_PURPOSE = "otp-hash"
 # Messengers say whether a shared contact is the sender's own; other channels cannot.
 CONTACT_CHANNELS = frozenset({Channel.TELEGRAM, Channel.BALE})
-
-SmsSender = Callable[[str, str], None]
-"""Sends one SMS now: (E.164 mobile, text)."""
 
 
 class Proof(StrEnum):
@@ -37,15 +37,16 @@ class Proof(StrEnum):
 class IssueOutcome(StrEnum):
     SENT = "sent"
     TOO_SOON = "too_soon"  # a code went to this mobile moments ago
-    COOLING_DOWN = "cooling_down"  # the tries on this mobile's last code ran out
+    COOLING_DOWN = "cooling_down"  # the wrong tries on this mobile's recent codes ran out
 
 
 class CheckOutcome(StrEnum):
     VERIFIED = "verified"
     WRONG = "wrong"
     EXPIRED = "expired"
-    LOCKED = "locked"  # no tries left: a new code only after the cool-down
+    LOCKED = "locked"  # no tries left on this mobile: nothing checked until the cool-down ends
     NO_CODE = "no_code"
+    NOT_A_CODE = "not_a_code"  # not six digits: asked again, no try used
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Checked:
     outcome: CheckOutcome
     tries_left: int = 0
     until: datetime | None = None  # LOCKED: when the cool-down ends
+    notice_id: int | None = None  # VERIFIED: the notice that carried the code (link_to_request)
 
 
 def vouched_mobile(session: Session, *, channel: Channel, user_id: str) -> str | None:
@@ -90,42 +92,52 @@ def issue_code(
     channel: Channel,
     user_id: str,
     mobile: str,
-    deliver: Callable[[str], None],
+    locale: str,
     now: datetime,
     settings: Settings,
 ) -> Issued:
-    """A new code for `mobile`, unless its last one ran out of tries or went out moments ago.
+    """A new code for `mobile`, unless it is cooling down or a code went to it moments ago.
 
-    Limits are per mobile, not per chat: many chats cannot multiply the guesses or the SMS. Only
-    the code's hash is stored; `deliver` gets the code once the transaction has committed.
+    Limits are per mobile, not per chat: many chats cannot multiply the guesses or the SMS. The
+    challenge keeps the code's keyed hash; the code goes by SMS as an essential notice of the
+    outbox, written in this same transaction (no SMS for a code never stored), the code in its
+    parameters sealed with the server's key, in `locale`.
     """
+    until = _locked_until(_recent_codes(session, mobile, now, settings), settings)
+    if until is not None:
+        return Issued(IssueOutcome.COOLING_DOWN, until)
     latest = session.exec(
         select(OtpChallenge)
         .where(OtpChallenge.mobile == mobile)
         .order_by(col(OtpChallenge.id).desc())
     ).first()
     if latest is not None:
-        if latest.attempts >= settings.otp_max_attempts:
-            cooled = _cooldown_end(latest, settings)
-            if now < cooled:
-                return Issued(IssueOutcome.COOLING_DOWN, cooled)
         resend_at = latest.created_at + timedelta(seconds=settings.otp_resend_seconds)
         if now < resend_at:
             return Issued(IssueOutcome.TOO_SOON, resend_at)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     expires = now + timedelta(minutes=settings.otp_valid_minutes)
+    notice = queue_direct_notice(
+        session,
+        NoticeKind.ONE_TIME_CODE,
+        to_mobile=mobile,
+        locale=locale,
+        now=now,
+        code_sealed=seal_param(settings, code, now=now),
+        minutes=settings.otp_valid_minutes,
+    )
     session.add(
         OtpChallenge(
             channel=channel,
             user_id=user_id,
             mobile=mobile,
-            code_hash=_hash(mobile, code),
+            code_hash=_hash(settings, mobile, code),
             created_at=now,
             expires_at=expires,
+            notice_id=notice.id,
         )
     )
     session.flush()
-    _after_commit(session, lambda: deliver(code), mobile)
     return Issued(IssueOutcome.SENT, expires)
 
 
@@ -139,8 +151,22 @@ def check_code(
     now: datetime,
     settings: Settings,
 ) -> Checked:
-    """Checks a typed code against the latest one sent to this chat for `mobile`; each wrong try
-    counts, and a used code cannot be used again."""
+    """Checks a typed code against the latest one sent to this chat for `mobile`.
+
+    Each wrong try counts against the mobile, across its codes and chats: OTP_MAX_ATTEMPTS
+    wrong tries on the codes sent in the last OTP_COOLDOWN_MINUTES lock it (no check, no new
+    code) until they are that old. Asking for a new code does not start the count afresh.
+    Something that is not six digits (letters, a sticker's text) is no try. A used code cannot
+    be used again.
+    """
+    typed = normalize_code(code)
+    if not CODE_SHAPE.fullmatch(typed):
+        return Checked(CheckOutcome.NOT_A_CODE)
+    # Locked rows: two checks on one mobile take turns, so no try goes uncounted.
+    recent = _recent_codes(session, mobile, now, settings, lock=True)
+    until = _locked_until(recent, settings)
+    if until is not None:
+        return Checked(CheckOutcome.LOCKED, until=until)
     challenge = session.exec(
         select(OtpChallenge)
         .where(
@@ -153,57 +179,60 @@ def check_code(
     ).first()
     if challenge is None or challenge.verified_at is not None:
         return Checked(CheckOutcome.NO_CODE)
-    if challenge.attempts >= settings.otp_max_attempts:
-        return Checked(CheckOutcome.LOCKED, until=_cooldown_end(challenge, settings))
     if now >= challenge.expires_at:
         return Checked(CheckOutcome.EXPIRED)
-    if hmac.compare_digest(_hash(mobile, normalize_code(code)), challenge.code_hash):
+    if hmac.compare_digest(_hash(settings, mobile, typed), challenge.code_hash):
         challenge.verified_at = now
         session.add(challenge)
-        return Checked(CheckOutcome.VERIFIED)
+        return Checked(CheckOutcome.VERIFIED, notice_id=challenge.notice_id)
     challenge.attempts += 1
     session.add(challenge)
-    left = settings.otp_max_attempts - challenge.attempts
-    if left == 0:
-        log.info("one-time code for %s locked after wrong tries", mask_mobile(mobile))
-        return Checked(CheckOutcome.LOCKED, until=_cooldown_end(challenge, settings))
-    return Checked(CheckOutcome.WRONG, tries_left=left)
+    if all(code is not challenge for code in recent):  # a window shorter than a code's life
+        recent = [*recent, challenge]
+    until = _locked_until(recent, settings)
+    if until is not None:
+        log.info("one-time codes for %s locked after wrong tries", mask_mobile(mobile))
+        return Checked(CheckOutcome.LOCKED, until=until)
+    return Checked(CheckOutcome.WRONG, tries_left=settings.otp_max_attempts - _wrong(recent))
 
 
-def configured_sms_sender(settings: Settings) -> SmsSender:
-    """Sends through the gateway the settings name; the embedded default is the console
-    provider, which prints each SMS. A provider is made per code: codes are few."""
-
-    def send(mobile: str, text: str) -> None:
-        # Imported when a code goes out: the senders module brings the messenger bots (aiogram)
-        # with it, which building the dialogs must not load.
-        from notifications.senders import send_sms, sms_provider
-
-        with sms_provider(settings) as provider:
-            outcome = send_sms(provider, mobile, text, reference=secrets.token_hex(8))
-        if outcome.state is None:
-            log.warning("one-time code SMS to %s failed: %s", mask_mobile(mobile), outcome.raw_code)
-
-    return send
+def _hash(settings: Settings, mobile: str, code: str) -> str:
+    # Keyed with a key derived from SECRET_KEY, never stored: a database reader cannot try the
+    # million codes against a row. The mobile is in the message, so one hash fits one number.
+    return keyed_hash(settings, HASH_PURPOSE, f"{mobile}:{code}")
 
 
-def _hash(mobile: str, code: str) -> str:
-    # Keyed by the mobile, so a table of the million codes' hashes serves for one number only;
-    # a code lives minutes and allows few tries, which is what really protects it.
-    return hmac.new(mobile.encode(), code.encode(), hashlib.sha256).hexdigest()
+def _recent_codes(
+    session: Session, mobile: str, now: datetime, settings: Settings, *, lock: bool = False
+) -> Sequence[OtpChallenge]:
+    """The codes sent to `mobile` within the cool-down window that were not proved right, oldest
+    first. A code proved right forgives its own wrong tries: its typist holds the phone."""
+    window_start = now - timedelta(minutes=settings.otp_cooldown_minutes)
+    query = (
+        select(OtpChallenge)
+        .where(
+            OtpChallenge.mobile == mobile,
+            col(OtpChallenge.created_at) > window_start,
+            col(OtpChallenge.verified_at).is_(None),
+        )
+        .order_by(col(OtpChallenge.id))
+    )
+    return session.exec(query.with_for_update() if lock else query).all()
 
 
-def _cooldown_end(challenge: OtpChallenge, settings: Settings) -> datetime:
-    return challenge.created_at + timedelta(minutes=settings.otp_cooldown_minutes)
+def _wrong(codes: Sequence[OtpChallenge]) -> int:
+    return sum(challenge.attempts for challenge in codes)
 
 
-def _after_commit(session: Session, send: Callable[[], None], mobile: str) -> None:
-    """Runs `send` once the transaction commits: no SMS for a code that was never stored."""
-
-    def run(_: Session) -> None:
-        try:
-            send()
-        except Exception:  # the code is stored; asking for a new one recovers a lost SMS
-            log.exception("the one-time code SMS to %s was not sent", mask_mobile(mobile))
-
-    sa.event.listen(session, "after_commit", run, once=True)
+def _locked_until(codes: Sequence[OtpChallenge], settings: Settings) -> datetime | None:
+    """None while the wrong tries on these codes are fewer than OTP_MAX_ATTEMPTS; else when
+    enough of them will have left the window (a code leaves it OTP_COOLDOWN_MINUTES after it
+    was sent) for the mobile to be tried again."""
+    wrong = _wrong(codes)
+    if wrong < settings.otp_max_attempts:
+        return None
+    for challenge in codes:  # oldest first: the first to leave the window
+        wrong -= challenge.attempts
+        if wrong < settings.otp_max_attempts:
+            return challenge.created_at + timedelta(minutes=settings.otp_cooldown_minutes)
+    raise AssertionError("no wrong tries left once every code has left the window")

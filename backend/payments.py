@@ -1,5 +1,6 @@
 """Online payment: a provider makes the payment link and vouches for its callback, recorded once."""
 
+import re
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -14,7 +15,7 @@ from sqlmodel import Session, select
 from backend.actions import record_event, record_payment
 from backend.constants import EventAction, PaymentMethod, PaymentStatus
 from backend.db import session_scope
-from backend.models import Payment, ServiceRequest
+from backend.models import Payment, RequestEvent, ServiceRequest
 from backend.settings import Settings
 from backend.workflows import Refused
 
@@ -65,9 +66,18 @@ class PaymentProvider(ABC):
 
 
 class DevProvider(PaymentProvider):
-    """For development and tests: a page on our own web app where one presses "pay" or "fail"."""
+    """For development and tests: a page on our own web app where one presses "pay" or "fail".
+
+    Each showing of the page's form is one attempt, named by the form's `attempt` field (as a
+    real gateway names its transactions): the same attempt posted again is the same callback.
+    """
 
     name = "dev"
+    ATTEMPT = re.compile(r"[0-9a-f]{16}")
+
+    @staticmethod
+    def new_attempt() -> str:
+        return secrets.token_hex(8)
 
     def link(self, payment: Payment) -> str:
         return f"{self.base_url}{PAY_PATH}/{payment.reference}"
@@ -76,7 +86,10 @@ class DevProvider(PaymentProvider):
         outcome = form.get("outcome")
         if outcome not in ("pay", "fail"):
             raise InvalidCallback(f"outcome {outcome!r}")
-        return Verdict(paid=outcome == "pay", provider_ref=f"dev-{secrets.token_hex(6)}")
+        attempt = form.get("attempt") or ""
+        if not self.ATTEMPT.fullmatch(attempt):
+            raise InvalidCallback(f"attempt {attempt!r}")
+        return Verdict(paid=outcome == "pay", provider_ref=f"dev-{attempt}")
 
 
 PROVIDERS: dict[str, type[PaymentProvider]] = {DevProvider.name: DevProvider}
@@ -102,7 +115,8 @@ def complete_online_payment(
     now: datetime,
     settings: Settings,
 ) -> CallbackOutcome:
-    """Handles the provider's callback for one payment; a repeat of it changes nothing.
+    """Handles the provider's callback for one payment; a repeat of it changes nothing: a
+    payment is recorded once, and a failed attempt (the provider's id of it) is noted once.
 
     Raises UnknownPayment for a reference we never gave out, InvalidCallback for a callback
     that says nothing.
@@ -119,8 +133,7 @@ def complete_online_payment(
     try:
         with session_scope(db) as session:
             if not verdict.paid:
-                _note_failure(session, payment, provider, verdict, now)
-                return CallbackOutcome.FAILED
+                return _note_failure(session, payment, provider, verdict, now)
             changed = record_payment(
                 session,
                 reference=reference,
@@ -141,8 +154,24 @@ def _note_failure(
     provider: PaymentProvider,
     verdict: Verdict,
     now: datetime,
-) -> None:
-    """A failed attempt changes no status (the payment stays due) but staff see it happened."""
+) -> CallbackOutcome:
+    """A failed attempt changes no status (the payment stays due) but staff see it happened,
+    once per attempt: the same attempt reported again adds nothing to the history."""
+    # Locked, so that two reports of one attempt at once cannot both find it unrecorded.
+    locked = session.exec(select(Payment).where(Payment.id == payment.id).with_for_update()).one()
+    if locked.status == PaymentStatus.PAID:  # paid meanwhile, by another attempt
+        return CallbackOutcome.ALREADY_PAID
+    if locked.status != PaymentStatus.PENDING:
+        return CallbackOutcome.NOT_PAYABLE
+    noted = session.exec(
+        select(RequestEvent.id).where(
+            RequestEvent.request_id == payment.request_id,
+            RequestEvent.action == EventAction.PAYMENT_FAILED,
+            RequestEvent.note == verdict.provider_ref,
+        )
+    ).first()
+    if noted is not None:
+        return CallbackOutcome.FAILED
     request = session.get(ServiceRequest, payment.request_id)
     assert request is not None
     record_event(
@@ -153,3 +182,4 @@ def _note_failure(
         now=now,
         note=verdict.provider_ref,  # the provider's id of the attempt, to trace it with them
     )
+    return CallbackOutcome.FAILED

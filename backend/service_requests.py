@@ -26,7 +26,7 @@ from backend.models import (
     ServiceRequest,
     Subscription,
 )
-from backend.notices import queue_notice
+from backend.notices import link_to_request, queue_notice
 from backend.tracking import new_tracking_code
 from backend.workdays import add_working_days, holidays
 from backend.workflows import Refused
@@ -238,9 +238,12 @@ def file_removal(
     documents: list[DraftDocument],
     now: datetime,
     fee_announcement_working_days: int,
+    code_notice_id: int | None = None,
 ) -> ServiceRequest:
     """Files a permanent removal (جمع‌آوری دائم انشعاب) by a subscriber who has proved they hold
     the registered mobile and acknowledged that a paid fee is not refunded (seed 001 §4).
+    `code_notice_id`: the one-time code's notice, when a code proved it (staff see it with the
+    request's notices).
 
     Refused when a removal of the subscription is open, or without an ID card among the documents
     ("id_card_required") unless filed by SMS, which carries no files: the ID card follows from
@@ -271,6 +274,8 @@ def file_removal(
     request.no_refund_acknowledged = True
     session.add(request)
     session.flush()
+    if code_notice_id is not None:
+        link_to_request(session, code_notice_id, request)
     return request
 
 
@@ -304,6 +309,7 @@ def file_request(
         tracking_code="",
     )
     _insert_with_unique_tracking_code(session, request)
+    assert request.id is not None  # flushed by the insert
     for document in documents:
         session.add(_document_row(request, document, now))
     session.add(

@@ -49,7 +49,6 @@ R = StaffRole
 TEXT_MAX_CHARS = 2000  # notes, terms and explanations: the columns' length
 REFERENCE_MAX_CHARS = 100  # Payment.provider_ref
 QUEUE_PAGE_SIZE = 5  # requests per page of /queue: one screen of a phone
-HISTORY_SHOWN = 20  # latest events in /show; a long history would pass a message's length
 
 # --- Who may run which command: the one place permissions are decided ---
 
@@ -59,6 +58,7 @@ COMMANDS = (
     "queue",
     "overdue",
     "show",
+    "history",
     "notices",
     "note",
     "take",
@@ -76,7 +76,7 @@ COMMANDS = (
     "broadcast",
     "broadcasts",
 )
-_COMMON = frozenset({"staffhelp", "queue", "overdue", "show", "notices", "note"})
+_COMMON = frozenset({"staffhelp", "queue", "overdue", "show", "history", "notices", "note"})
 ROLE_COMMANDS: Mapping[StaffRole, frozenset[str]] = {
     R.ADMIN: _COMMON | {"assign", "broadcast", "broadcasts"},
     R.BILLING_REVIEWER: _COMMON | {"take", "decide", "close"},

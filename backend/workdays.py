@@ -2,13 +2,12 @@
 
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend.models import Holiday
+from backend.settings import local_zone
 
-TEHRAN = ZoneInfo("Asia/Tehran")
 FRIDAY = 4  # date.weekday()
 
 
@@ -17,8 +16,9 @@ def is_working_day(day: date, holidays: Collection[date] = ()) -> bool:
 
 
 def add_working_days(start: datetime, days: int, holidays: Collection[date] = ()) -> datetime:
-    """The same time of day (in Tehran) after `days` working days; the result is in UTC."""
-    local = start.astimezone(TEHRAN)
+    """The same time of day (in the desk's TIMEZONE) after `days` working days, in the time zone
+    of `start`."""
+    local = start.astimezone(local_zone())
     day = local.date()
     remaining = days
     while remaining > 0:
@@ -30,4 +30,4 @@ def add_working_days(start: datetime, days: int, holidays: Collection[date] = ()
 
 def holidays(session: Session) -> set[date]:
     """The official holidays staff have loaded (a few dozen rows a year)."""
-    return set(session.exec(select(Holiday.day)))
+    return set(session.exec(select(col(Holiday.day))))

@@ -155,6 +155,7 @@ def apply(
             else add_working_days(now, getattr(settings, transition.deadline), holidays(session))
         )
     session.add(request)
+    assert request.id is not None  # a stored request
     session.add(
         RequestEvent(
             request_id=request.id,

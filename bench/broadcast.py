@@ -29,11 +29,11 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from backend import broadcasts as service  # noqa: E402
+from backend.broadcast_audience import Audience, AudienceKind, materialize  # noqa: E402
 from backend.constants import BroadcastChannels, BroadcastStatus, BroadcastTopic  # noqa: E402
 from backend.db import make_engine, migrate, session_scope  # noqa: E402
 from backend.models import Broadcast  # noqa: E402
-from notifications.broadcasts import service  # noqa: E402
-from notifications.broadcasts.audience import Audience, AudienceKind, materialize  # noqa: E402
 from tests.fakes.bot_api import FakeBotAPI  # noqa: E402
 
 LIMIT = 30  # messages a second the fake Bot API enforces, and the bucket is configured at
@@ -127,11 +127,11 @@ class Processes:
 
     def worker(self, name: str) -> None:
         rq = str(Path(sys.executable).with_name("rq"))
-        self.start(name, rq, "worker", "--url", self.env["REDIS_URL"], "broadcasts")
+        worker_class = ("-w", "notifications.worker.DeskWorker")  # as the Procfile runs it
+        self.start(name, rq, "worker", *worker_class, "--url", self.env["REDIS_URL"], "broadcasts")
 
     def kill(self, name: str) -> None:
-        """SIGKILL to the worker and to its work horse (rq forks one per job, in a session of
-        its own): the job's code dies mid-flight."""
+        """SIGKILL to the worker (and to any process under it): the job's code dies mid-flight."""
         worker = self.running.pop(name).pid
         for stat in Path("/proc").glob("[0-9]*/stat"):
             fields = stat.read_text().rsplit(")", 1)[-1].split()
@@ -248,13 +248,12 @@ def main() -> None:
                 "REDIS_URL": redis_url,
                 "TELEGRAM_BOT_TOKEN": TOKEN,
                 "TELEGRAM_API_BASE": api.base_url,
-                "BROADCAST_TELEGRAM_RATE": str(LIMIT),
-                "BROADCAST_INTERACTIVE_RESERVE": "0",
+                "TELEGRAM_RATE": str(LIMIT),
                 "PYTHONPATH": str(ROOT),
             }
             processes = Processes(env, logs)
             try:
-                processes.start("clock", sys.executable, "-m", "notifications", "clock")
+                processes.start("clock", sys.executable, "-m", "bot", "clock")
                 processes.worker("worker-1")
                 processes.worker("worker-2")
                 print(f"bucket: {LIMIT} msg/s per token, reserve 0; two rq workers", flush=True)

@@ -1,4 +1,5 @@
-"""Entry points: the bots by polling or webhooks, webhook registration, the terminal chat."""
+"""Entry points: the bots by polling or webhooks, webhook registration, the clock, the terminal
+chat."""
 
 import asyncio
 import logging
@@ -6,15 +7,20 @@ import sys
 
 from aiohttp import web
 
-USAGE = """usage: python -m bot [polling | web | set-webhooks URL | shell]
+USAGE = """usage: python -m bot [polling | web | set-webhooks URL | clock | shell]
 
   polling            the bots by long polling (the default; no public address needed)
   web                the web app: bot webhooks (WEBHOOK_SECRET), SMS webhook, payments (PORT)
+  clock              the notice relay, periodic jobs, broadcast rounds, polled inbound SMS
   set-webhooks URL   register this server's public base URL with each bot
   shell              the terminal chat on the embedded default (no token needed)"""
 NO_TOKEN = (
     "No bot token: set TELEGRAM_BOT_TOKEN and/or BALE_BOT_TOKEN (TELEGRAM_API_BASE and "
     "BALE_API_BASE point elsewhere); `python -m bot shell` needs none."
+)
+SHELL_IN_PRODUCTION = (
+    "The terminal chat is the development run (demo data, codes printed on the screen): "
+    "it does not run with ENVIRONMENT=production."
 )
 
 
@@ -41,8 +47,8 @@ def _web() -> int:
 
     settings = get_settings()
     bots = make_channel_bots(settings)
-    if bots and settings.webhook_secret is None:
-        print("Set WEBHOOK_SECRET (a long random string) for webhook mode.", file=sys.stderr)
+    if bots and (problem := settings.secret_problem("webhook_secret")):
+        print(f"Webhook mode needs a strong secret: {problem}", file=sys.stderr)
         return 2
     if not bots:  # an SMS-only desk still needs the SMS webhook and the payment pages
         logging.getLogger(__name__).warning("no bot token: serving SMS and payments only")
@@ -58,8 +64,9 @@ async def _set_webhooks(base_url: str) -> int:
 
     settings = get_settings()
     bots = make_channel_bots(settings)
-    if not bots or settings.webhook_secret is None:
-        print(NO_TOKEN if not bots else "Set WEBHOOK_SECRET first.", file=sys.stderr)
+    problem = settings.secret_problem("webhook_secret")
+    if not bots or problem:
+        print(NO_TOKEN if not bots else f"Set a strong secret first: {problem}", file=sys.stderr)
         return 2
     for channel_bot in bots:
         channel = channel_bot.channel
@@ -76,10 +83,30 @@ async def _set_webhooks(base_url: str) -> int:
     return 0
 
 
+def _production_refusal(command: str) -> str | None:
+    """Why `command` may not run with these settings (ENVIRONMENT=production), or None."""
+    from backend.settings import Environment, UnsafeSettings, get_settings, require_safe
+
+    if command == "shell":
+        if get_settings().environment == Environment.PRODUCTION:
+            return SHELL_IN_PRODUCTION
+        return None
+    try:
+        require_safe()
+    except UnsafeSettings as error:
+        return str(error)
+    return None
+
+
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     command = argv[0] if argv else "polling"
+    if command in ("shell", "polling", "web", "set-webhooks"):
+        refusal = _production_refusal(command)
+        if refusal is not None:
+            print(refusal, file=sys.stderr)
+            return 2
     if command == "shell":
         from bot.shell import main as shell
 
@@ -87,6 +114,10 @@ def main(argv: list[str]) -> int:
 
         shell()
         return 0
+    if command == "clock":
+        from bot.clock import main as clock
+
+        return clock()
     if command == "polling":
         return asyncio.run(_polling())
     if command == "web":

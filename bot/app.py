@@ -9,14 +9,14 @@ import sqlalchemy as sa
 from aiogram import Bot, Dispatcher, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, CallbackQuery, Message, Update
-from pydantic import SecretStr
 
 from backend.db import get_engine
 from backend.settings import Settings
 from backend.storage import LocalFileStorage
-from bot.messenger import BALE, TELEGRAM, Messenger, MessengerAdapter
-from bot.session import make_bot
-from dialogs.app import make_dialog_engine
+from bot.messenger import MessengerAdapter
+from bot.wiring import make_dialogs
+from channels.messengers import MessengerClients
+from channels.registry import messenger_bots
 from locales.catalogs import LOCALES, translate
 
 log = logging.getLogger(__name__)
@@ -35,21 +35,20 @@ class ChannelBot:
 
 
 def make_channel_bots(settings: Settings, db: sa.Engine | None = None) -> list[ChannelBot]:
-    """A bot for each messenger whose token is set; none when neither is."""
+    """A bot for each messenger whose token is set; none when no token is. Replies may retry a
+    call briefly (`BOT_API_ATTEMPTS`); every call passes the token's limiter, first in line."""
     db = db or get_engine()
     storage = LocalFileStorage(settings.files_dir)
-    dialogs = make_dialog_engine(db=db, settings=settings, storage=storage)
-    configured: list[tuple[Messenger, SecretStr | None, str]] = [
-        (TELEGRAM, settings.telegram_bot_token, settings.telegram_api_base),
-        (BALE, settings.bale_bot_token, settings.bale_api_base),
-    ]
+    dialogs = make_dialogs(settings, db, storage)
+    clients = MessengerClients(settings, attempts=settings.bot_api_attempts)
     return [
         ChannelBot(
-            bot=make_bot(token.get_secret_value(), api_base, settings.bot_api_attempts),
-            adapter=MessengerAdapter(messenger=messenger, dialogs=dialogs, storage=storage, db=db),
+            bot=clients.bot(configured.channel),
+            adapter=MessengerAdapter(
+                messenger=configured.messenger, dialogs=dialogs, storage=storage, db=db
+            ),
         )
-        for messenger, token, api_base in configured
-        if token is not None
+        for configured in messenger_bots(settings)
     ]
 
 
@@ -88,8 +87,9 @@ async def set_command_menus(bots: list[ChannelBot]) -> None:
 
 def webhook_secret(settings: Settings, channel: str, purpose: str) -> str:
     """A per-bot secret derived from WEBHOOK_SECRET: for the URL path, or Telegram's header."""
-    if settings.webhook_secret is None:
-        raise RuntimeError("WEBHOOK_SECRET must be set for webhooks")
+    problem = settings.secret_problem("webhook_secret")
+    if problem or settings.webhook_secret is None:
+        raise RuntimeError(f"webhooks need a strong secret: {problem}")
     key = settings.webhook_secret.get_secret_value().encode()
     return hmac.new(key, f"{purpose}:{channel}".encode(), hashlib.sha256).hexdigest()
 

@@ -5,35 +5,25 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from backend.constants import Channel
 from backend.conversations import set_reachable
 from backend.db import session_scope
 from backend.storage import FileStorage
-from bot.render import BALE_MARKUP, keyboard
+from channels.botapi import classify
+from channels.keyboards import keyboard
+from channels.registry import Messenger
+from channels.render import split_text
 from dialogs.engine import Answer, DialogEngine
 from dialogs.events import Event, EventKind, FileTooLarge, IncomingFile
-from locales.values import HTML, Markup, render
+from locales.values import render
 
 log = logging.getLogger(__name__)
 DOWNLOAD_TIMEOUT = 120  # seconds for getFile and a 20 MB download
-
-
-@dataclass(frozen=True)
-class Messenger:
-    channel: Channel
-    markup: Markup
-    parse_mode: str | None
-
-
-TELEGRAM = Messenger(Channel.TELEGRAM, HTML, "HTML")
-BALE = Messenger(Channel.BALE, BALE_MARKUP, None)  # Bale has no parse_mode
 
 
 class KeyedLocks:
@@ -162,17 +152,23 @@ class MessengerAdapter:
         messenger = self.messenger
         try:
             for reply in answer.replies:
-                markup = keyboard(reply, answer.locale)
-                await bot.send_message(
-                    chat_id,
-                    render(reply.text, answer.locale, messenger.markup),
-                    parse_mode=messenger.parse_mode,
-                    reply_markup=markup,
-                )
+                text = render(reply.text, answer.locale, messenger.markup)
+                parts = split_text(text, messenger.max_text)
+                for number, part in enumerate(parts, start=1):
+                    last = number == len(parts)  # the buttons go with the last part
+                    await bot.send_message(
+                        chat_id,
+                        part,
+                        parse_mode=messenger.parse_mode,
+                        reply_markup=keyboard(reply, answer.locale) if last else None,
+                    )
                 for file in reply.files:
                     content = await asyncio.to_thread(self.storage.read, file.storage_key)
                     await bot.send_document(chat_id, BufferedInputFile(content, file.name))
-        except TelegramForbiddenError:
+        except TelegramAPIError as error:
+            outcome = classify(error)
+            if not outcome.unreachable:
+                raise
             # Blocked or deactivated: later notices go by SMS instead.
             log.info("%s user %s is unreachable", messenger.channel, user_id)
             await asyncio.to_thread(self._mark_unreachable, user_id)

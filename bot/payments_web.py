@@ -30,6 +30,7 @@ button{{font-size:1.1em;margin:.3em;padding:.4em 1.2em}}</style></head>
 <body><h1>{title}</h1><p>{body}</p>{form}</body>
 </html>"""
 FORM = """<form method="post">
+<input type="hidden" name="attempt" value="{attempt}">
 <button name="outcome" value="pay">{pay}</button>
 <button name="outcome" value="fail">{fail}</button>
 </form>"""
@@ -115,7 +116,11 @@ def _page(locale: str, body: Msg, *, status: int = 200, offer: bool = False) -> 
     def text(message: Msg) -> str:
         return render(message, locale, HTML).replace("\n", "<br>")
 
-    form = FORM.format(pay=text(Msg("payment.pay")), fail=text(Msg("payment.fail")))
+    form = FORM.format(  # each showing of the form is a new attempt
+        attempt=DevProvider.new_attempt(),
+        pay=text(Msg("payment.pay")),
+        fail=text(Msg("payment.fail")),
+    )
     page = PAGE.format(
         lang=locale,
         direction="rtl" if locale == "fa" else "ltr",

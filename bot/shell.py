@@ -13,8 +13,7 @@ from backend.db import get_engine, migrate, session_scope
 from backend.demo import seed_demo
 from backend.models import Subscription
 from backend.settings import Settings, get_settings
-from backend.storage import LocalFileStorage
-from dialogs.app import make_dialog_engine
+from bot.wiring import make_dialogs
 from dialogs.engine import Answer, DialogEngine
 from dialogs.events import Event, EventKind, IncomingFile
 from locales.values import PLAIN, render
@@ -120,11 +119,10 @@ def chat(
 
 
 def main() -> None:
-    settings = get_settings()
+    # The person at the terminal reads the SMS the desk sends, one-time codes included.
+    settings = get_settings().model_copy(update={"sms_console_echo": True})
     prepare_embedded_default(settings)
-    engine = make_dialog_engine(
-        db=get_engine(), settings=settings, storage=LocalFileStorage(settings.files_dir)
-    )
+    engine = make_dialogs(settings, get_engine())
     print(HELP)
     notifier = Notifier(settings, get_engine())
     # On the embedded default the notices an event caused are sent (console SMS) right after it.

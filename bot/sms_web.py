@@ -7,40 +7,46 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from backend.settings import Settings
-from notifications.runtime import Notifier
-from notifications.sms import InvalidPushError
+from bot.sms_desk import SmsDesk
+from channels.sms import InvalidPushError
 
 log = logging.getLogger(__name__)
 
 
 def sms_webhook_path(settings: Settings, provider: str) -> str:
-    if settings.sms_webhook_secret is None:
-        raise RuntimeError("SMS_WEBHOOK_SECRET must be set for the SMS webhook")
+    problem = settings.secret_problem("sms_webhook_secret")
+    if problem or settings.sms_webhook_secret is None:
+        raise RuntimeError(f"the SMS webhook needs a strong secret: {problem}")
     return f"/sms/{provider}/{settings.sms_webhook_secret.get_secret_value()}"
 
 
-def add_sms_routes(app: web.Application, notifier: Notifier) -> None:
-    """Serves the configured gateway's pushes; nothing without SMS_WEBHOOK_SECRET.
+def add_sms_routes(app: web.Application, desk: SmsDesk) -> None:
+    """Serves the configured gateway's pushes; nothing without a strong SMS_WEBHOOK_SECRET
+    (MIN_SECRET_CHARS at least: an empty or short one is refused with a warning).
 
     A wrong provider name or secret is simply not found. Pushes carry no signature: the secret
     path is what keeps strangers out.
     """
-    settings = notifier.settings
+    settings = desk.settings
     if settings.sms_webhook_secret is None:
         return
-    with notifier.sms() as provider:
+    problem = settings.secret_problem("sms_webhook_secret")
+    if problem:
+        log.warning("the SMS webhook is not served: %s", problem)
+        return
+    with desk.provider() as provider:
         name = provider.name
-    handler = _push(notifier)
+    handler = _push(desk)
     app.router.add_get(sms_webhook_path(settings, name), handler)
     app.router.add_post(sms_webhook_path(settings, name), handler)
 
 
-def _push(notifier: Notifier) -> Callable[[web.Request], Awaitable[web.Response]]:
+def _push(desk: SmsDesk) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handle(request: web.Request) -> web.Response:
         params = dict(request.query)
         if request.method == "POST":
             params.update({k: str(v) for k, v in (await request.post()).items()})
-        with notifier.sms() as provider:
+        with desk.provider() as provider:
             try:
                 sms = provider.parse_push(params)
             except (InvalidPushError, NotImplementedError) as error:
@@ -49,7 +55,7 @@ def _push(notifier: Notifier) -> Callable[[web.Request], Awaitable[web.Response]
             name, ack = provider.name, provider.push_ack or "ok"
         # Answered after handling: a failure answers 500, the gateway pushes again, and the
         # message id (or digest) recorded with the handling makes the second push a no-op.
-        await asyncio.to_thread(notifier.sms_desk.handle, sms, name)
+        await asyncio.to_thread(desk.handle, sms, name)
         return web.Response(text=ack)
 
     return handle

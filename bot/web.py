@@ -14,8 +14,9 @@ from backend.db import get_engine
 from backend.settings import Settings
 from bot.app import ChannelBot, set_command_menus, webhook_path, webhook_secret
 from bot.payments_web import add_payment_routes
-from bot.session import tolerant_loads
 from bot.sms_web import add_sms_routes
+from bot.wiring import make_sms_desk
+from channels.botapi import tolerant_loads
 from notifications.runtime import Notifier
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def make_web_app(
     # Any other webhook path, a guessed secret included, is simply not found.
     app.router.add_get("/healthz", _healthz)
     add_payment_routes(app, settings)
-    add_sms_routes(app, Notifier(settings, get_engine()))
+    add_sms_routes(app, make_sms_desk(Notifier(settings, get_engine())))
 
     async def on_startup(_: web.Application) -> None:
         await set_command_menus(bots)

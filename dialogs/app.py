@@ -2,11 +2,10 @@
 
 import sqlalchemy as sa
 
-from backend.otp import SmsSender, configured_sms_sender
 from backend.settings import Settings
 from backend.storage import FileStorage
 from dialogs import bill_review, broadcast, follow, my_requests, staff
-from dialogs.engine import Context, DialogEngine
+from dialogs.engine import Context, DialogEngine, Effects
 from dialogs.menu import LanguageStep, MenuStep
 from dialogs.phone import PhoneStep
 from dialogs.removal import removal_steps
@@ -14,16 +13,20 @@ from dialogs.tracking import TrackCodeStep
 
 
 def make_dialog_engine(
-    *, db: sa.Engine, settings: Settings, storage: FileStorage, sms: SmsSender | None = None
+    *,
+    db: sa.Engine,
+    settings: Settings,
+    storage: FileStorage,
+    effects: Effects | None = None,
 ) -> DialogEngine:
-    """The dialogs; `sms` sends one-time codes (the gateway the settings name, by default)."""
+    """The dialogs; one-time codes go out as notices of the outbox, as every notice does."""
     steps = [
         MenuStep(),
         LanguageStep(),
         TrackCodeStep(),
         PhoneStep(),
         *bill_review.STEPS,
-        *removal_steps(sms or configured_sms_sender(settings)),
+        *removal_steps(),
         *my_requests.STEPS,
         *staff.STEPS,
         *follow.STEPS,
@@ -35,6 +38,7 @@ def make_dialog_engine(
         storage=storage,
         steps=steps,
         other_commands=_other_commands,
+        effects=effects,
     )
 
 

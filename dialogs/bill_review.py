@@ -17,11 +17,11 @@ from backend.service_requests import (
     latest_bills,
     open_review_of_bill,
 )
+from channels.replies import Button, Reply
 from dialogs import states
 from dialogs.documents import DONE as DONE  # re-exported: the review flow's "done" button
 from dialogs.documents import DocumentsStep
 from dialogs.engine import Context, Step
-from dialogs.events import Button, Reply
 from locales.values import Code, Msg, Rials, tehran_date
 
 CONFIRM = "summary:confirm"
@@ -114,6 +114,7 @@ class BillStep(Step):
         if bill is None:
             ctx.retry("input.button_expired")
             return
+        assert bill.id is not None  # a stored bill
         existing = open_review_of_bill(ctx.session, bill_id=bill.id)
         if existing is not None:
             ctx.retry("review.already_open", code=Code(existing.tracking_code))
@@ -208,7 +209,7 @@ class SummaryStep(Step):
             return
         draft = ctx.draft
         bill = ctx.session.get(Bill, draft["disputed_bill_id"])
-        assert bill is not None
+        assert bill is not None and bill.id is not None
         existing = open_review_of_bill(ctx.session, bill_id=bill.id)
         if existing is not None:  # filed meanwhile from another chat
             ctx.say("review.already_open", code=Code(existing.tracking_code))

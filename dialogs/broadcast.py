@@ -9,23 +9,25 @@ from typing import ClassVar
 import jdatetime
 from sqlmodel import Session, col, func, select
 
+from backend import broadcasts as service
 from backend import staff as rules
-from backend.constants import BroadcastChannels, BroadcastTopic, RequestKind
-from backend.identifiers import InvalidIdentifier, normalize_text, parse_bill_id, to_ascii_digits
-from backend.models import Broadcast, Subscription
-from dialogs import states
-from dialogs.engine import Context, Step
-from dialogs.events import Button, IncomingFile, Reply
-from dialogs.staff import stacked_lines
-from locales.values import TEHRAN, Msg
-from notifications.broadcasts import service
-from notifications.broadcasts.audience import (
+from backend.broadcast_audience import (
     Audience,
     AudienceKind,
     count_recipients,
     subscription_ids,
 )
-from notifications.broadcasts.dispatch import dispatch
+from backend.constants import BroadcastChannels, BroadcastTopic, Channel, RequestKind
+from backend.identifiers import InvalidIdentifier, normalize_text, parse_bill_id, to_ascii_digits
+from backend.models import Broadcast, Subscription
+from backend.settings import local_zone
+from channels.render import broadcast_message
+from channels.replies import Button, Reply
+from dialogs import states
+from dialogs.engine import Context, Step
+from dialogs.events import IncomingFile
+from dialogs.staff import stacked_lines
+from locales.values import Msg, tehran_date
 
 TEXT_MAX_CHARS = 1000
 CSV_MAX_BYTES = 5 * 1024 * 1024
@@ -150,7 +152,7 @@ class DayStep(ComposeStep):
         day = _jalali_day(text)
         if day is None:
             ctx.retry("broadcast.day_invalid")
-        elif day < ctx.now.astimezone(TEHRAN).date():
+        elif day < tehran_date(ctx.now):
             ctx.retry("broadcast.day_past")
         else:
             ctx.draft["broadcast"]["day"] = day.isoformat()
@@ -218,7 +220,7 @@ class PreviewStep(ComposeStep):
 
     def prompt(self, ctx: Context) -> Reply:
         draft = ctx.draft["broadcast"]
-        message = service.broadcast_message(draft["key"], draft["params"], ctx.locale)
+        message = broadcast_message(draft["key"], draft["params"], ctx.locale)
         return Reply(
             Msg("broadcast.preview", {"message": message}),
             [[Button(Msg("broadcast.looks_right"), "bcp:ok")]],
@@ -393,7 +395,8 @@ class ConfirmStep(ComposeStep):
             BroadcastTopic(draft["topic"]),
             default_locale=ctx.settings.default_locale,
         )
-        params = {channel: counts.get(channel, 0) for channel in ("telegram", "bale", "sms")}
+        shown = (Channel.TELEGRAM, Channel.BALE, Channel.SMS)
+        params = {channel.value: counts.get(channel, 0) for channel in shown}
         if not sum(counts.values()):
             return Reply(Msg("broadcast.nobody"))
         buttons = [
@@ -426,7 +429,7 @@ class WhenStep(ComposeStep):
         if day is None or clock is None:
             ctx.retry("broadcast.when_invalid")
             return
-        moment = datetime.combine(day, clock, TEHRAN)
+        moment = datetime.combine(day, clock, local_zone())
         if moment <= ctx.now:
             ctx.retry("broadcast.when_past")
             return
@@ -436,8 +439,6 @@ class WhenStep(ComposeStep):
 def _create(ctx: Context, send_at: datetime) -> None:
     staff_id = _authorized(ctx, "broadcast")
     draft = ctx.draft["broadcast"]
-    db = ctx.session.get_bind()
-    settings = ctx.settings
     broadcast = service.create_broadcast(
         ctx.session,
         topic=BroadcastTopic(draft["topic"]),
@@ -449,7 +450,7 @@ def _create(ctx: Context, send_at: datetime) -> None:
         created_by=staff_id,
         progress_to=(ctx.event.channel, ctx.event.user_id),
         now=ctx.now,
-        dispatch=lambda broadcast_id: dispatch(settings, db, broadcast_id),
+        dispatch=ctx.effects.start_broadcast,
     )
     if send_at > ctx.now:
         ctx.say("broadcast.scheduled", id=broadcast.id, when=send_at)

@@ -3,8 +3,9 @@
 from typing import Any, ClassVar
 
 from backend.constants import DocumentType
+from channels.replies import Button, Reply
 from dialogs.engine import Context, Step
-from dialogs.events import Button, FileTooLarge, IncomingFile, Reply
+from dialogs.events import FileTooLarge, IncomingFile
 from locales.values import Msg
 
 # What a document may be, recognised by its first bytes as well as by what the channel says.

@@ -15,12 +15,21 @@ from backend.identifiers import to_ascii_digits
 from backend.models import Conversation, utcnow
 from backend.settings import Settings
 from backend.storage import FileStorage
+from channels.replies import Button, Reply
 from dialogs import states
-from dialogs.events import Button, Event, EventKind, IncomingFile, Reply
+from dialogs.events import Event, EventKind, IncomingFile
 from locales.values import Msg, render
 
 NAV_BACK = "nav:back"
 NAV_CANCEL = "nav:cancel"
+
+
+@dataclass(frozen=True)
+class Effects:
+    """What the dialogs set going outside the database, wired by whoever runs them. By default
+    nothing: a broadcast due now is then started by the clock's next round."""
+
+    start_broadcast: Callable[[int], None] = lambda broadcast_id: None
 
 
 @dataclass
@@ -33,6 +42,7 @@ class Context:
     event: Event
     conversation: Conversation
     now: datetime
+    effects: Effects = field(default_factory=Effects)
     replies: list[Reply] = field(default_factory=list)
     next_state: str | None = None
 
@@ -118,6 +128,7 @@ class DialogEngine:
         steps: Iterable[Step],
         clock: Callable[[], datetime] = utcnow,
         other_commands: OtherCommands = lambda ctx, name, argument: False,
+        effects: Effects | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -126,6 +137,7 @@ class DialogEngine:
         self.standing = {s.standing_prefix: s for s in self.steps.values() if s.standing_prefix}
         self.clock = clock
         self.other_commands = other_commands
+        self.effects = effects or Effects()
         self.commands: dict[str, Command] = {
             "start": self._start,
             "cancel": lambda ctx, _: self._cancel(ctx),
@@ -152,7 +164,9 @@ class DialogEngine:
             ):
                 return Answer(conversation.locale, [])
             ensure_identity(session, channel=event.channel, user_id=event.user_id, now=now)
-            ctx = Context(session, self.settings, self.storage, event, conversation, now)
+            ctx = Context(
+                session, self.settings, self.storage, event, conversation, now, self.effects
+            )
             self._route(ctx)
             self._show_next_prompt(ctx)
             save_conversation(session, conversation, now=now)

@@ -1,11 +1,10 @@
 """What a channel hands the dialogs (events) and what it gets back (replies)."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from backend.constants import Channel
-from locales.values import Msg
 
 
 class EventKind(StrEnum):
@@ -43,24 +42,3 @@ class Event:
     file: IncomingFile | None = None
     # The channel's id of this delivery (update_id, SMS id): a redelivery is handled once.
     event_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Button:
-    label: Msg
-    value: str  # at most 64 bytes and never personal data: it travels as callback data
-
-
-@dataclass(frozen=True)
-class OutgoingFile:
-    storage_key: str
-    name: str
-    content_type: str
-
-
-@dataclass(frozen=True)
-class Reply:
-    text: Msg
-    buttons: list[list[Button]] = field(default_factory=list)
-    files: list[OutgoingFile] = field(default_factory=list)
-    request_contact: bool = False

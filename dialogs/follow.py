@@ -1,14 +1,14 @@
 """The bill IDs a subscriber follows for notices, and `/notices off|on` for each kind of notice."""
 
+from backend import preferences
 from backend.constants import BroadcastTopic
 from backend.identifiers import normalize_text
+from backend.preferences import FollowRefused
+from channels.replies import Button, Reply
 from dialogs import states
 from dialogs.bill_review import subscription_for_bill_id
 from dialogs.engine import Context, Step
-from dialogs.events import Button, Reply
 from locales.values import Code, Msg
-from notifications.broadcasts import preferences
-from notifications.broadcasts.preferences import FollowRefused
 
 # What `/notices off|on [kind]` accepts, typed in either language.
 SWITCHES = {"off": False, "on": True, "خاموش": False, "روشن": True}

@@ -1,9 +1,9 @@
 """The main menu and the language choice."""
 
 from backend.tracking import find_tracking_code
+from channels.replies import Button, Reply
 from dialogs import states
 from dialogs.engine import Context, Step
-from dialogs.events import Button, Reply
 from dialogs.tracking import show_request_status
 from locales.catalogs import LOCALES
 from locales.values import Msg

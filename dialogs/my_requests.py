@@ -2,8 +2,6 @@
 
 from typing import Any
 
-from sqlmodel import Session
-
 from backend.actions import answer_terms, pending_payment_of, subscriber_actor, withdraw
 from backend.constants import (
     Channel,
@@ -25,46 +23,18 @@ from backend.service_requests import (
     takes_documents,
 )
 from backend.workflows import FEE_PAID_STATUSES, Refused, allowed_actions
+from channels.replies import Button, Reply
+from channels.request_buttons import PREFIX, button_value, request_buttons
 from dialogs import states
 from dialogs.documents import DocumentsStep
 from dialogs.engine import Context, Step
-from dialogs.events import Button, IncomingFile, Reply
+from dialogs.events import IncomingFile
 from locales.values import Code, Msg, Rials, tehran_date
 
-PREFIX = "req"
 LISTED = 10  # the newest requests shown in "my requests"
 CONFIRMED = ("withdraw", "decline")  # actions that ask "are you sure?" first
 ADD_DOCUMENTS = "docs"  # offered on the detail view only, not on notices
 PAPER = "paper:"  # which paper a removal is sent, before its files
-
-
-def _value(action: str, request: ServiceRequest) -> str:
-    return f"{PREFIX}:{action}:{request.tracking_code}"
-
-
-def request_buttons(
-    session: Session, request: ServiceRequest, *, withdraw: bool = True
-) -> list[list[Button]]:
-    """What the subscriber can do about the request now, as buttons. Notices carry these too,
-    but not "withdraw": a tap on a receipt should not look like the way to go on."""
-    allowed = allowed_actions(request)
-    rows = []
-    payment = pending_payment_of(session, request)
-    if payment is not None:
-        label = Msg(f"requests.pay_{payment.purpose}", {"amount": Rials(payment.amount_rials)})
-        rows.append([Button(label, _value("pay", request))])
-    if EventAction.ACCEPT_TERMS in allowed:
-        rows.append(
-            [
-                Button(Msg("requests.accept"), _value("accept", request)),
-                Button(Msg("requests.decline"), _value("decline", request)),
-            ]
-        )
-    if withdraw and EventAction.WITHDRAW in allowed:
-        rows.append([Button(Msg("requests.withdraw"), _value("withdraw", request))])
-    if request.kind == RequestKind.CONNECTION_REMOVAL and request.status == RequestStatus.CLOSED:
-        rows.append([Button(Msg("requests.clearance_button"), _value("clearance", request))])
-    return rows
 
 
 def _theirs(ctx: Context, code: str | None = None) -> list[ServiceRequest]:
@@ -98,7 +68,7 @@ class MyRequestsStep(Step):
         if not requests:
             return Reply(Msg("requests.none"))
         buttons = [
-            [Button(Msg("requests.item", _summary(request)), _value("show", request))]
+            [Button(Msg("requests.item", _summary(request)), button_value("show", request))]
             for request in requests
         ]
         return Reply(Msg("requests.list"), buttons=buttons)
@@ -125,7 +95,7 @@ class RequestStep(Step):
         buttons = request_buttons(ctx.session, request)
         if takes_documents(request):
             label = Msg("requests.add_documents")
-            buttons.append([Button(label, _value(ADD_DOCUMENTS, request))])
+            buttons.append([Button(label, button_value(ADD_DOCUMENTS, request))])
         return Reply(message, buttons=buttons)
 
     def on_choice(self, ctx: Context, value: str) -> None:

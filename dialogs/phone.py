@@ -2,9 +2,9 @@
 
 from backend.conversations import verify_phone
 from backend.identifiers import InvalidIdentifier, mask_mobile, normalize_mobile
+from channels.replies import Reply
 from dialogs import states
 from dialogs.engine import Context, Step
-from dialogs.events import Reply
 from locales.values import Code, Msg
 
 

@@ -18,13 +18,13 @@ from backend.service_requests import (
     registered_mobile,
 )
 from backend.workflows import Refused
+from channels.replies import Button, Reply
 from dialogs import states
 from dialogs.bill_review import subscription_for_bill_id
 from dialogs.documents import DocumentsStep
 from dialogs.engine import Context, Step
-from dialogs.events import Button, Reply
 from dialogs.phone import own_mobile
-from locales.values import PLAIN, Code, Msg, render, tehran_date
+from locales.values import Code, Msg, tehran_date
 
 RESEND = "otp:resend"
 ACKNOWLEDGE = "removal:acknowledge"
@@ -60,37 +60,23 @@ def _proven(ctx: Context, mobile: str) -> None:
     ctx.go(states.REMOVAL_REASON)
 
 
-class CodeSender:
-    """Sends the one-time code by SMS, worded in the subscriber's language."""
-
-    def __init__(self, sms: otp.SmsSender) -> None:
-        self.sms = sms
-
-    def send(self, ctx: Context, mobile: str) -> otp.Issued:
-        locale, minutes = ctx.locale, ctx.settings.otp_valid_minutes
-
-        def deliver(code: str) -> None:
-            text = render(Msg("otp.sms", {"code": code, "minutes": minutes}), locale, PLAIN)
-            self.sms(mobile, text)
-
-        return otp.issue_code(
-            ctx.session,
-            channel=ctx.event.channel,
-            user_id=ctx.event.user_id,
-            mobile=mobile,
-            deliver=deliver,
-            now=ctx.now,
-            settings=ctx.settings,
-        )
+def _issue_code(ctx: Context, mobile: str) -> otp.Issued:
+    """A one-time code for `mobile`, queued as an SMS notice worded in the sender's language."""
+    return otp.issue_code(
+        ctx.session,
+        channel=ctx.event.channel,
+        user_id=ctx.event.user_id,
+        mobile=mobile,
+        locale=ctx.locale,
+        now=ctx.now,
+        settings=ctx.settings,
+    )
 
 
 class BillIdStep(Step):
     name = states.REMOVAL_BILL_ID
     back = states.MENU
     help = "help.removal"
-
-    def __init__(self, codes: CodeSender) -> None:
-        self.codes = codes
 
     def prompt(self, ctx: Context) -> Reply:
         # By SMS, a shorter wording that a reply's two parts hold whole.
@@ -121,7 +107,7 @@ class BillIdStep(Step):
             self._send_code(ctx, mobile)
 
     def _send_code(self, ctx: Context, mobile: str) -> None:
-        issued = self.codes.send(ctx, mobile)
+        issued = _issue_code(ctx, mobile)
         if issued.outcome == otp.IssueOutcome.COOLING_DOWN:
             ctx.retry("otp.cooling_down", until=issued.until)
         else:  # a code sent moments ago is still good: it is asked for all the same
@@ -162,9 +148,6 @@ class CodeStep(Step):
     back = states.REMOVAL_BILL_ID
     help = "help.removal_code"
 
-    def __init__(self, codes: CodeSender) -> None:
-        self.codes = codes
-
     def prompt(self, ctx: Context) -> Reply:
         mobile = registered_mobile(ctx.session, _subscription(ctx)) or ""
         return Reply(
@@ -190,6 +173,7 @@ class CodeStep(Step):
         )
         outcome = checked.outcome
         if outcome == otp.CheckOutcome.VERIFIED:
+            ctx.draft["code_notice_id"] = checked.notice_id  # shown with the request it proves
             _proven(ctx, mobile)
         elif outcome == otp.CheckOutcome.WRONG:
             ctx.retry("otp.wrong", left=checked.tries_left)
@@ -197,13 +181,13 @@ class CodeStep(Step):
             ctx.say("otp.locked", until=checked.until)
             ctx.reset()
         else:
-            ctx.retry(f"otp.{outcome}")  # expired, or no code: a new one is a button away
+            ctx.retry(f"otp.{outcome}")  # expired, no code, not a code: no try used
 
     def on_choice(self, ctx: Context, value: str) -> None:
         mobile = _registered_mobile(ctx)
         if mobile is None:
             return
-        issued = self.codes.send(ctx, mobile)
+        issued = _issue_code(ctx, mobile)
         if issued.outcome == otp.IssueOutcome.SENT:
             ctx.say("otp.sent_again")
             ctx.go(self.name)
@@ -366,6 +350,7 @@ class SummaryStep(Step):
                 documents=[DraftDocument(**document) for document in draft.get("documents", [])],
                 now=ctx.now,
                 fee_announcement_working_days=ctx.settings.fee_announcement_working_days,
+                code_notice_id=draft.get("code_notice_id"),
             )
         except Refused as refused:
             if refused.code != "removal_open":
@@ -386,12 +371,11 @@ class SummaryStep(Step):
         ctx.reset()
 
 
-def removal_steps(sms: otp.SmsSender) -> list[Step]:
-    codes = CodeSender(sms)
+def removal_steps() -> list[Step]:
     return [
-        BillIdStep(codes),
+        BillIdStep(),
         ContactStep(),
-        CodeStep(codes),
+        CodeStep(),
         ReasonStep(),
         IdCardStep(),
         PropertyStep(),

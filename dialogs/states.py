@@ -38,6 +38,7 @@ STAFF_DECIDE_AMOUNT = "staff.decide_amount"
 STAFF_DECIDE_REASON = "staff.decide_reason"
 STAFF_DECIDE_NOTE = "staff.decide_note"
 STAFF_PAID_METHOD = "staff.paid_method"
+STAFF_HISTORY = "staff.history"  # only the name of the full history's buttons: never entered
 
 FOLLOW_LIST = "follow.list"
 FOLLOW_ADD = "follow.add"

@@ -3,9 +3,9 @@
 from backend.identifiers import InvalidIdentifier
 from backend.service_requests import find_request
 from backend.tracking import find_tracking_code, parse_tracking_code
+from channels.replies import Reply
 from dialogs import states
 from dialogs.engine import Context, Step
-from dialogs.events import Reply
 from locales.values import Code, Msg, tehran_date
 
 

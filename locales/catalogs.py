@@ -18,14 +18,19 @@ class MissingMessage(KeyError):
     pass
 
 
+class _Translations(gettext.GNUTranslations):
+    # Set by GNUTranslations when it parses the catalog; typeshed leaves the attribute out.
+    _catalog: dict[str | tuple[str, int], str]
+
+
 @cache
-def translations(locale: str) -> gettext.GNUTranslations:
+def translations(locale: str) -> _Translations:
     with (LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as po:
         catalog = read_po(po, locale=locale)
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
-    return gettext.GNUTranslations(compiled)
+    return _Translations(compiled)
 
 
 def message_ids(locale: str) -> set[str]:

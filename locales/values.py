@@ -6,13 +6,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from string import Formatter
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jdatetime
 
+from backend.settings import local_zone
 from locales.catalogs import translate
 
-TEHRAN = ZoneInfo("Asia/Tehran")
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 PERSIAN_THOUSANDS = "\u066c"  # ٬ ARABIC THOUSANDS SEPARATOR, used in Persian
 LRI, PDI = "\u2066", "\u2069"
@@ -62,14 +61,14 @@ def format_number(number: int, locale: str) -> str:
 
 
 def tehran_date(moment: datetime) -> date:
-    """The calendar day a moment falls on in Iran."""
-    return moment.astimezone(TEHRAN).date()
+    """The calendar day a moment falls on where the desk is (TIMEZONE, Tehran by default)."""
+    return moment.astimezone(local_zone()).date()
 
 
 def format_date(value: date | datetime, locale: str) -> str:
-    """A Jalali date; a datetime is first moved to Tehran time and shown with its hour."""
+    """A Jalali date; a datetime is first moved to the desk's TIMEZONE and shown with its hour."""
     if isinstance(value, datetime):
-        local = value.astimezone(TEHRAN)
+        local = value.astimezone(local_zone())
         text = jdatetime.datetime.fromgregorian(datetime=local).strftime("%Y/%m/%d %H:%M")
     else:
         text = jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d")

@@ -1,5 +1,5 @@
 """The clock process: runs the relay every few seconds, queues the periodic jobs, and lets
-anything else that must run in rounds (the broadcasts) take its turn."""
+anything else that must run in rounds (the broadcasts, polled inbound SMS) take its turn."""
 
 import logging
 import threading
@@ -13,7 +13,20 @@ from notifications.runtime import Notifier
 
 log = logging.getLogger(__name__)
 REPORTS_SECONDS = 60.0  # delivery reports of sent SMS
-INBOUND_SECONDS = 10.0  # inbound SMS on a gateway without push
+
+
+def every(
+    seconds: float, round_: Callable[[], object], monotonic: Callable[[], float] = time.monotonic
+) -> Callable[[], None]:
+    """`round_`, run at most once per `seconds`."""
+    due = [0.0]
+
+    def run() -> None:
+        if monotonic() >= due[0]:
+            due[0] = monotonic() + seconds
+            round_()
+
+    return run
 
 
 def run_clock(
@@ -23,11 +36,7 @@ def run_clock(
     rounds: Sequence[Callable[[], None]] = (),
 ) -> None:
     """Until `stop` is set. A database or Redis outage is logged and tried again next time."""
-    with notifier.sms() as provider:
-        polled = provider.push_ack is None
     periodic = [(JobCall("poll_reports"), REPORTS_SECONDS)]
-    if polled:
-        periodic.append((JobCall("poll_inbound"), INBOUND_SECONDS))
     next_run = dict.fromkeys((call.name for call, _ in periodic), 0.0)
     while not stop.is_set():
         try:

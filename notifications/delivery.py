@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from aiogram.types import InlineKeyboardMarkup
 from sqlmodel import Session, col, select
 
 from backend.actions import pending_payment_of
@@ -25,21 +24,27 @@ from backend.constants import Channel, DeliveryState
 from backend.conversations import set_reachable
 from backend.db import session_scope
 from backend.models import Conversation, Notice, NoticeDelivery, ServiceRequest, SmsOptOut
+from backend.notice_status import shown_address
+from backend.notices import opened_params
 from backend.payments import make_payment_provider
+from backend.sealing import SealExpired
 from backend.settings import Settings
-from bot.render import inline_keyboard
-from dialogs.my_requests import request_buttons
+from channels.clients import BlockingSender
+from channels.outcome import Outcome, OutcomeKind
+from channels.registry import MESSENGERS
+from channels.render import notice_message, render_for_channel
+from channels.replies import Button
+from channels.request_buttons import request_buttons
+from channels.sms import MessageRef, SmsError, SmsProvider, send_sms
 from locales.catalogs import MissingMessage
 from locales.values import Msg, Rials
 from notifications.policy import sms_fallback
-from notifications.render import notice_message, render_for_channel
-from notifications.senders import MESSENGERS, MessengerSender, Outcome, send_sms
-from notifications.sms import MessageRef, SmsError, SmsProvider
-from notifications.status import shown_address
 
 log = logging.getLogger(__name__)
 OPTED_OUT = "opted-out"
 RENDER_ERROR = "render-error"
+EXPIRED = "expired"  # raw code of a one-time code that could not go out while it was valid
+NO_BOT = "no-bot"  # raw code of a messenger send with no bot configured for it
 SENDING = "sending"  # raw code of a messenger send whose outcome is not recorded yet
 IN_DOUBT = "in-doubt"  # raw code of one whose job died: perhaps sent, perhaps not
 MAX_RETRY_PAUSE = timedelta(hours=1)
@@ -56,7 +61,8 @@ class Claim:
     address: str
     text: str
     lease: datetime
-    keyboard: InlineKeyboardMarkup | None = None  # a messenger's: what the subscriber can do now
+    locale: str
+    buttons: list[list[Button]]  # a messenger's: what the subscriber can do now
 
 
 class Deliverer:
@@ -66,7 +72,7 @@ class Deliverer:
         db: sa.Engine,
         settings: Settings,
         sms: Callable[[], SmsProvider],
-        messenger: MessengerSender,
+        messenger: BlockingSender | None,
         clock: Callable[[], datetime],
     ) -> None:
         self.db = db
@@ -98,22 +104,39 @@ class Deliverer:
                 self._finish(delivery, DeliveryState.PERMANENT_FAILURE, IN_DOUBT, now)
                 sms_fallback(session, notice.id or 0, now=now)
                 return None
-            request = session.get(ServiceRequest, notice.request_id)
-            assert request is not None
-            locale = self._locale(session, request)
+            # A direct notice (a one-time code) has its own mobile and language, and perhaps
+            # no request; nothing of a request's is added to it.
+            request = None
+            if notice.to_mobile is None:
+                request = session.get(ServiceRequest, notice.request_id)
+                assert request is not None
+            locale = (
+                self._locale(session, request)
+                if request is not None
+                else notice.locale or self.settings.default_locale
+            )
             try:
                 text = render_for_channel(
-                    notice_message(notice.kind, notice.params),
+                    # Sealed parameters are opened here only: never stored or logged in clear.
+                    notice_message(
+                        notice.kind, opened_params(notice.params, settings=self.settings, now=now)
+                    ),
                     delivery.channel,
                     locale,
                     self.settings.sms_max_parts,
                     self._payment_link(session, delivery, notice, request),
                 )
-                keyboard = (
-                    inline_keyboard(request_buttons(session, request, withdraw=False), locale)
-                    if delivery.channel in MESSENGERS
-                    else None
+                buttons = (
+                    request_buttons(session, request, withdraw=False)
+                    if delivery.channel in MESSENGERS and request is not None
+                    else []
                 )
+            except SealExpired:
+                log.warning(
+                    "notice %s (%s) expired before it could be sent", notice.id, notice.kind
+                )
+                self._finish(delivery, DeliveryState.PERMANENT_FAILURE, EXPIRED, now)
+                return None
             except (KeyError, MissingMessage, ValueError) as error:
                 log.error("notice %s (%s) cannot be rendered: %r", notice.id, notice.kind, error)
                 self._finish(delivery, DeliveryState.PERMANENT_FAILURE, RENDER_ERROR, now)
@@ -133,7 +156,8 @@ class Deliverer:
                 delivery.address,
                 text,
                 delivery.next_attempt_at,
-                keyboard,
+                locale,
+                buttons,
             )
 
     def _send(self, claim: Claim) -> Outcome:
@@ -142,7 +166,11 @@ class Deliverer:
             with self.sms() as provider:
                 reference = str(claim.delivery_id)
                 return send_sms(provider, claim.address, claim.text, reference=reference)
-        return self.messenger.send(claim.channel, claim.address, claim.text, claim.keyboard)
+        if self.messenger is None or not self.messenger.configured(claim.channel):
+            return Outcome(OutcomeKind.PERMANENT, NO_BOT, error=f"no bot for {claim.channel}")
+        return self.messenger.send_text(
+            claim.channel, claim.address, claim.text, buttons=claim.buttons, locale=claim.locale
+        )
 
     def _record(self, claim: Claim, outcome: Outcome) -> None:
         now = self.clock()
@@ -166,7 +194,7 @@ class Deliverer:
             delivery.last_error = (outcome.error or "")[:500]
             if not outcome.permanent and delivery.attempts < self.settings.notice_max_attempts:
                 self._finish(delivery, DeliveryState.TEMPORARY_FAILURE, outcome.raw_code, now)
-                delivery.next_attempt_at = now + self._pause(delivery.attempts)
+                delivery.next_attempt_at = now + self._pause(delivery.attempts, outcome)
                 log.info("delivery %s to %s: retry (%s)", delivery.id, shown, outcome.error)
                 return
             self._finish(delivery, DeliveryState.PERMANENT_FAILURE, outcome.raw_code, now)
@@ -217,10 +245,14 @@ class Deliverer:
         return changed
 
     def _payment_link(
-        self, session: Session, delivery: NoticeDelivery, notice: Notice, request: ServiceRequest
+        self,
+        session: Session,
+        delivery: NoticeDelivery,
+        notice: Notice,
+        request: ServiceRequest | None,
     ) -> Msg | None:
         """A money notice by SMS carries the link to pay what is due now: SMS has no buttons."""
-        if delivery.channel != Channel.SMS or not notice.essential:
+        if delivery.channel != Channel.SMS or not notice.essential or request is None:
             return None
         payment = pending_payment_of(session, request)
         if payment is None:
@@ -245,9 +277,10 @@ class Deliverer:
             return False
         return session.get(SmsOptOut, delivery.address) is not None
 
-    def _pause(self, attempts: int) -> timedelta:
-        pause = timedelta(seconds=self.settings.notice_retry_seconds * 2 ** (attempts - 1))
-        return min(pause, MAX_RETRY_PAUSE)
+    def _pause(self, attempts: int, outcome: Outcome) -> timedelta:
+        """The platform's retry_after when it said one, else a doubling pause."""
+        seconds = outcome.retry_after or self.settings.notice_retry_seconds * 2 ** (attempts - 1)
+        return min(timedelta(seconds=seconds), MAX_RETRY_PAUSE)
 
     @staticmethod
     def _finish(

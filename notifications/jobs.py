@@ -3,13 +3,13 @@
 from functools import cache
 
 from backend.db import get_engine
-from backend.settings import get_settings
+from backend.settings import require_safe
 from notifications.runtime import Notifier
 
 
 @cache
 def _notifier() -> Notifier:
-    return Notifier(get_settings(), get_engine())
+    return Notifier(require_safe(), get_engine())  # production refuses unsafe settings
 
 
 def deliver(delivery_id: int, token: str) -> None:
@@ -18,7 +18,3 @@ def deliver(delivery_id: int, token: str) -> None:
 
 def poll_reports() -> None:
     _notifier().deliverer.poll_reports()
-
-
-def poll_inbound() -> None:
-    _notifier().poll_inbound()

@@ -1,10 +1,12 @@
 """The relay: plans deliveries for new outbox rows, then hands every due delivery to the queue.
 
-A delivery is due while `next_attempt_at` is set and has passed. Handing it over leases it: the
-relay moves `next_attempt_at` a lease ahead and gives the job that moment as its token. Only the
-job holding the current token may send (see notifications.delivery), so a job lost with Redis
-or a dead worker is simply handed over again once its lease runs out, and a stale copy of a job
-finds its token outdated and does nothing.
+A delivery is due while `next_attempt_at` is set and has passed. It is handed to the queue once:
+the relay moves `next_attempt_at` a hand-over ahead (`NOTICE_HANDOVER_SECONDS`, long enough for
+any backlog) and gives the job that moment as its token. The job that starts it takes the lease
+(`NOTICE_LEASE_SECONDS`, see notifications.delivery) with a token of its own, so a job that dies
+mid-send is handed over again once its lease runs out, a job lost with Redis's data once the
+hand-over runs out, and a stale copy of a job finds its token outdated and does nothing. A
+backlog behind a stopped worker is never handed over twice: each job waits its turn.
 """
 
 import logging
@@ -35,13 +37,13 @@ class Relay:
         db: sa.Engine,
         queue: JobQueue,
         messengers: Collection[Channel],
-        lease: timedelta,
+        handover: timedelta,
         clock: Callable[[], datetime],
     ) -> None:
         self.db = db
         self.queue = queue
         self.messengers = messengers
-        self.lease = lease
+        self.handover = handover
         self.clock = clock
 
     def run_once(self) -> int:
@@ -77,7 +79,7 @@ class Relay:
 
     def _lease_due(self) -> list[JobCall]:
         now = self.clock()
-        leased_until = now + self.lease
+        leased_until = now + self.handover
         with session_scope(self.db) as session:
             due = session.exec(
                 select(NoticeDelivery)

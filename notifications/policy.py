@@ -19,7 +19,13 @@ NO_MOBILE = "no-mobile"  # raw code of an SMS that had nowhere to go
 def plan_deliveries(
     session: Session, notice: Notice, *, messengers: Collection[Channel], now: datetime
 ) -> None:
-    """Adds the notice's first deliveries, due now. `messengers`: those with a bot configured."""
+    """Adds the notice's first deliveries, due now. `messengers`: those with a bot configured.
+
+    A direct notice (a one-time code) goes by SMS to its own mobile only, request or not.
+    """
+    if notice.to_mobile is not None:
+        _add(session, notice, Channel.SMS, notice.to_mobile, now)
+        return
     request = session.get(ServiceRequest, notice.request_id) if notice.request_id else None
     if request is None:
         return

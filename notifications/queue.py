@@ -1,4 +1,5 @@
-"""Where notice jobs run: RQ on Redis when REDIS_URL is set, else right here, in-process."""
+"""Where jobs run: RQ on Redis when REDIS_URL is set, else right here, in-process. The one
+place that knows RQ (notices and broadcasts alike)."""
 
 import logging
 from collections.abc import Callable, Sequence
@@ -17,7 +18,7 @@ RESULT_TTL = 3600  # keep finished jobs an hour for `rq info`; the database hold
 
 @dataclass(frozen=True)
 class JobCall:
-    """A call of one of the functions in notifications.jobs; arguments are ids, never rows."""
+    """A call of one of the functions of a jobs module; arguments are ids, never rows."""
 
     name: str
     args: tuple[Any, ...] = ()
@@ -46,15 +47,26 @@ class InlineQueue:
 
 
 class RqQueue:
-    def __init__(self, connection: redis.Redis, name: str = QUEUE_NAME) -> None:
+    """The RQ queue `name`, whose jobs are the functions of `jobs_module`."""
+
+    def __init__(
+        self,
+        connection: redis.Redis,
+        name: str = QUEUE_NAME,
+        *,
+        jobs_module: str = JOBS_MODULE,
+        timeout: int = JOB_TIMEOUT,
+    ) -> None:
         self._queue = Queue(name, connection=connection)
+        self._jobs_module = jobs_module
+        self._timeout = timeout
 
     def submit(self, calls: Sequence[JobCall]) -> None:
         jobs = [
             Queue.prepare_data(
-                f"{JOBS_MODULE}.{call.name}",
+                f"{self._jobs_module}.{call.name}",
                 args=call.args,
-                timeout=JOB_TIMEOUT,
+                timeout=self._timeout,
                 result_ttl=RESULT_TTL,
             )
             for call in calls

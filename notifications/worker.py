@@ -1,14 +1,54 @@
-"""The RQ worker for notices (`rq worker -w notifications.worker.NoticeWorker`).
+"""The RQ worker of the desk's queues (`rq worker -w notifications.worker.DeskWorker notices`,
+and the same for `broadcasts`).
 
-The job code (aiogram above all) takes seconds to import. Imported here, in the worker, it is
-inherited by every work horse the worker forks, so a job starts at once instead of importing it
-all again; nothing else is set up before the fork (no database engine, no connections).
+It runs jobs in its own process, one after another, instead of forking a work horse for each:
+a job reuses what the ones before it built (the database engine, the Bot API clients and their
+sessions), and the job code, aiogram above all, is imported once, here. When Redis goes away
+RQ's own loop quits; this one waits for Redis to come back and works on, so the process needs no
+restart by hand.
 """
 
-from rq.worker import Worker
+import time
+from typing import Any
 
-import notifications.jobs  # noqa: F401 - preloaded for the forked work horses
+import redis
+from rq.worker import SimpleWorker
+
+import channels.messengers  # noqa: F401 - aiogram, loaded once rather than in the first job
+import notifications.broadcasts.jobs
+import notifications.jobs  # noqa: F401
+from backend.settings import UnsafeSettings, require_safe
+
+REDIS_WAIT_SECONDS = 2.0
 
 
-class NoticeWorker(Worker):
-    pass
+class DeskWorker(SimpleWorker):
+    stopping = False  # asked to stop (SIGTERM, SIGINT): the loop's end is then final
+
+    def request_stop(self, signum: int, frame: Any) -> None:
+        self.stopping = True
+        super().request_stop(signum, frame)
+
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        try:  # production refuses unsafe settings before the first job, not in each one
+            require_safe()
+        except UnsafeSettings as error:
+            raise SystemExit(str(error)) from None
+        worked = False
+        while True:
+            try:
+                worked = super().work(*args, **kwargs) or worked
+            except redis.exceptions.RedisError as error:  # RQ's own clean-up needs Redis too
+                self.log.warning("Worker %s: Redis failed (%s)", self.name, error)
+            if self.stopping or kwargs.get("burst") or kwargs.get("max_jobs"):
+                return worked
+            self.log.warning("Worker %s: the work loop ended; waiting for Redis", self.name)
+            self._wait_for_redis()
+
+    def _wait_for_redis(self) -> None:
+        while not self.stopping:
+            try:
+                self.connection.ping()
+                return
+            except redis.exceptions.RedisError:
+                time.sleep(REDIS_WAIT_SECONDS)

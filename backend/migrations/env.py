@@ -1,8 +1,9 @@
 """Alembic environment: runs the migrations against the URL the desk is configured with."""
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
@@ -12,7 +13,7 @@ from backend.db import make_engine
 config = context.config
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Render the models' own column types as plain SQLAlchemy ones, so migrations stay frozen."""
     if type_ == "type" and isinstance(obj, AutoString):
         return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
@@ -22,7 +23,9 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 
 
 def run_migrations() -> None:
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None  # backend.db.alembic_config sets it
+    engine = make_engine(url)
     with engine.connect() as connection:
         context.configure(
             connection=connection,

@@ -3,13 +3,13 @@
 from functools import cache
 
 from backend.db import get_engine
-from backend.settings import get_settings
+from backend.settings import require_safe
 from notifications.broadcasts.runtime import Broadcaster
 
 
 @cache
 def broadcaster() -> Broadcaster:
-    return Broadcaster(get_settings(), get_engine())
+    return Broadcaster(require_safe(), get_engine())  # production refuses unsafe settings
 
 
 def start(broadcast_id: int) -> None:

@@ -1,6 +1,7 @@
 """Every transition of both workflows, every refusal, and the actions' own rules."""
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
@@ -21,11 +22,12 @@ from backend.constants import (
 from backend.models import Bill, Holiday, Notice, Payment, RequestEvent, ServiceRequest, Staff
 from backend.service_requests import DraftDocument, file_request
 from backend.settings import Settings
-from backend.workdays import TEHRAN, add_working_days
+from backend.workdays import add_working_days
 from backend.workflows import KEEP, TRANSITIONS, Refused, Transition, apply
 from tests.factories import add_subscription
 
 # A Saturday morning in Tehran (09:00 +03:30): the first day of the Iranian week.
+TEHRAN = ZoneInfo("Asia/Tehran")  # the default TIMEZONE
 SATURDAY = datetime(2025, 11, 22, 5, 30, tzinfo=UTC)
 
 

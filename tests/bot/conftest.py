@@ -1,6 +1,9 @@
-"""Fixtures for the messenger tests: the fake Bot API, and the bots running against it."""
+"""Fixtures for the messenger tests: the bots as real processes against the fake Bot API.
 
-import asyncio
+The fake Bot API, the bots' settings and the bots polling in this process are shared fixtures
+(tests/conftest.py).
+"""
+
 import os
 import socket
 import subprocess
@@ -11,57 +14,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from pydantic import SecretStr
 
-from backend.settings import Settings
-from bot.app import make_channel_bots, make_dispatcher
 from tests.fakes.bot_api import FakeBotAPI
-
-TELEGRAM_TOKEN = "111111:telegram-test-token"
-BALE_TOKEN = "222222:bale-test-token"
-WEBHOOK_SECRET = "test-webhook-secret"
-
-
-@pytest.fixture
-def fake_api() -> Iterator[FakeBotAPI]:
-    with FakeBotAPI.running_in_thread() as api:
-        api.register_bot(BALE_TOKEN, username="barq_bale_bot", shape="bale")
-        yield api
-
-
-@pytest.fixture
-def bot_settings(settings: Settings, fake_api: FakeBotAPI) -> Settings:
-    return settings.model_copy(
-        update={
-            "telegram_bot_token": SecretStr(TELEGRAM_TOKEN),
-            "telegram_api_base": fake_api.base_url,
-            "bale_bot_token": SecretStr(BALE_TOKEN),
-            "bale_api_base": fake_api.base_url,
-            "webhook_secret": SecretStr(WEBHOOK_SECRET),
-            "bot_api_attempts": 3,
-        }
-    )
-
-
-@pytest.fixture
-def polling_bots(bot_settings: Settings, engine: sa.Engine) -> Iterator[None]:
-    """Both bots polling the fake API in this process, on a loop of their own."""
-    bots = make_channel_bots(bot_settings, engine)
-    dispatcher = make_dispatcher(bots)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(
-        target=loop.run_until_complete,
-        args=(dispatcher.start_polling(*(b.bot for b in bots), handle_signals=False),),
-        daemon=True,
-    )
-    thread.start()
-    yield
-    # The loop ends with the polling, so the stop call itself never gets its answer: join instead.
-    asyncio.run_coroutine_threadsafe(dispatcher.stop_polling(), loop)
-    thread.join(timeout=15)
-    assert not thread.is_alive()
-    loop.close()
+from tests.helpers.bots import BALE_TOKEN, TELEGRAM_TOKEN, WEBHOOK_SECRET, follow_bot_output
 
 
 def free_port() -> int:
@@ -74,8 +29,12 @@ def free_port() -> int:
 def bot_process(
     fake_api: FakeBotAPI, database_url: str, tmp_path: Path
 ) -> Iterator[Callable[..., subprocess.Popen[str]]]:
-    """Starts `python -m bot ...` as a real process against the fake API and the test database."""
-    started: list[subprocess.Popen[str]] = []
+    """Starts `python -m bot ...` as a real process against the fake API and the test database.
+
+    Its output goes to bot-N.log in the test's folder; read on the way, it tells the fake API
+    which updates the process has handled (FakeBotAPI.push_update_and_wait waits for that).
+    """
+    started: list[tuple[subprocess.Popen[str], threading.Thread]] = []
 
     def start(*args: str, port: int | None = None) -> subprocess.Popen[str]:
         env = {
@@ -90,21 +49,27 @@ def bot_process(
             "PORT": str(port or 0),
             "WEB_HOST": "127.0.0.1",
         }
-        log = (tmp_path / f"bot-{len(started)}.log").open("w")
+        log = (tmp_path / f"bot-{len(started)}.log").open("w", encoding="utf-8")
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", *args],
             env=env,
-            stdout=log,
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            encoding="utf-8",
+            errors="replace",
         )
-        started.append(process)
+        assert process.stdout is not None
+        follower = follow_bot_output(process.stdout, log, fake_api, [TELEGRAM_TOKEN, BALE_TOKEN])
+        started.append((process, follower))
         return process
 
     yield start
-    for process in started:
+    for process, _ in started:
         process.terminate()
         process.wait(timeout=10)
+    for _, follower in started:
+        follower.join(timeout=10)
 
 
 def wait_for_http(port: int, timeout: float = 30) -> None:

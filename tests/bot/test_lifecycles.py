@@ -8,8 +8,7 @@ of what the subscriber can do now, and the subscriber presses those.
 
 import asyncio
 import re
-import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from aiogram.types import Update
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import Session, col, select
@@ -38,17 +36,16 @@ from backend.settings import Settings
 from backend.staff import add_staff
 from bot.app import make_channel_bots, make_dispatcher
 from bot.payments_web import add_payment_routes
+from channels.render import notice_message
 from dialogs.staff import METHOD_PREFIX, REASON_PREFIX, REJECTED, UPHELD
 from locales.values import HTML, Code, Msg, Rials, render, tehran_date
-from notifications.render import notice_message
 from notifications.runtime import Notifier
-from tests.bot.conftest import TELEGRAM_TOKEN
-from tests.bot.messenger_user import MessengerUser
-from tests.bot.test_messengers import file_a_review, latest_bill
 from tests.factories import add_subscription
 from tests.fakes.bot_api import FakeBotAPI
-from tests.notifications.subscribers import console_sms
-from tests.staff.conftest import history_of, request_of
+from tests.helpers.bots import TELEGRAM_TOKEN, polling
+from tests.helpers.filing import history_of, latest_bill, request_of
+from tests.helpers.messenger_user import MessengerUser, file_a_review
+from tests.helpers.subscribers import console_sms
 
 A, S = EventAction, RequestStatus
 TOKEN = TELEGRAM_TOKEN
@@ -77,42 +74,6 @@ def buttons_of(message: dict[str, Any]) -> list[str]:
 # --- The bot, and people talking to it ---
 
 
-class Handled:
-    """The dispatcher's outer middleware: which updates it has finished with, replies sent.
-
-    A test waits for exactly its update instead of for the chat to fall quiet.
-    """
-
-    def __init__(self) -> None:
-        self._done: dict[int, BaseException | None] = {}
-        self._changed = threading.Condition()
-
-    async def __call__(
-        self,
-        handler: Callable[[Update, dict[str, Any]], Awaitable[Any]],
-        update: Update,
-        data: dict[str, Any],
-    ) -> Any:
-        error: BaseException | None = None
-        try:
-            return await handler(update, data)
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            with self._changed:
-                self._done[update.update_id] = error
-                self._changed.notify_all()
-
-    def wait(self, update_id: int, timeout: float = 20) -> None:
-        with self._changed:
-            finished = self._changed.wait_for(lambda: update_id in self._done, timeout)
-            assert finished, f"update {update_id} was not handled"
-            error = self._done[update_id]
-        if error is not None:
-            raise AssertionError(f"update {update_id} failed: {error!r}") from error
-
-
 @dataclass
 class Person(MessengerUser):
     """Someone in a Telegram chat with the bot; `actor` is how the history names what they do."""
@@ -120,9 +81,8 @@ class Person(MessengerUser):
     actor: str = SUBSCRIBER
     seen: int = 0  # messages of the chat already looked at
 
-    def _wait(self, before: int, expect_reply: bool) -> list[dict[str, Any]]:
-        sent = self._sent()[before:]  # the update is handled: everything it caused is sent
-        assert sent or not expect_reply, "the bot did not answer"
+    def _replies(self, before: int, expect_reply: bool) -> list[dict[str, Any]]:
+        sent = super()._replies(before, expect_reply)
         self.seen = before + len(sent)
         return sent
 
@@ -143,18 +103,14 @@ class Desk:
     """The bot polling the fake API, the notifier, the test database and the people."""
 
     api: FakeBotAPI
-    handled: Handled
     settings: Settings
     db: sa.Engine
     session: Session
 
     def chat(self, user_id: int) -> Person:
-        person = Person(self.api, TOKEN, user_id, deliver=self._push)
+        person = Person(self.api, TOKEN, user_id)  # each update waited for until handled
         person.say("/start")
         return person
-
-    def _push(self, update: dict[str, Any]) -> None:
-        self.handled.wait(self.api.push_update(TOKEN, update))
 
     def hire(self, role: StaffRole, user_id: int) -> Person:
         """Adds a staff member, who binds their chat: menu → register my mobile → own contact."""
@@ -196,18 +152,8 @@ def desk(
 ) -> Iterator[Desk]:
     """The Telegram bot polling the fake API in this process, on a loop of its own."""
     bots = make_channel_bots(desk_settings, engine)
-    dispatcher = make_dispatcher(bots)
-    handled = Handled()
-    dispatcher.update.outer_middleware(handled)
-    loop = asyncio.new_event_loop()
-    polling = dispatcher.start_polling(*(b.bot for b in bots), handle_signals=False)
-    thread = threading.Thread(target=loop.run_until_complete, args=(polling,), daemon=True)
-    thread.start()
-    yield Desk(fake_api, handled, desk_settings, engine, session)
-    asyncio.run_coroutine_threadsafe(dispatcher.stop_polling(), loop)
-    thread.join(timeout=15)
-    assert not thread.is_alive()
-    loop.close()
+    with polling(make_dispatcher(bots), [channel_bot.bot for channel_bot in bots], fake_api):
+        yield Desk(fake_api, desk_settings, engine, session)
 
 
 @pytest.fixture
@@ -248,7 +194,11 @@ def pay_online(desk: Desk, subscriber: Person, code: str, amount: int) -> None:
         app = web.Application()
         add_payment_routes(app, desk.settings, desk.db)
         async with TestClient(TestServer(app)) as client:
-            page = await client.post(urlsplit(link).path, data={"outcome": "pay"})
+            shown = await (await client.get(urlsplit(link).path)).text()
+            attempt = re.search(r'name="attempt" value="([0-9a-f]+)"', shown)
+            assert attempt is not None, shown
+            form = {"outcome": "pay", "attempt": attempt.group(1)}
+            page = await client.post(urlsplit(link).path, data=form)
             assert page.status == 200
             return await page.text()
 

@@ -12,47 +12,19 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramForbiddenError
 from sqlmodel import Session, select
 
-from backend.models import Bill, ChannelIdentity, RequestDocument, ServiceRequest, Subscription
+from backend.constants import Channel
+from backend.models import Bill, ChannelIdentity, RequestDocument, ServiceRequest
 from bot.app import webhook_path, webhook_secret
-from bot.session import RetryMiddleware, make_bot
-from tests.bot.conftest import BALE_TOKEN, TELEGRAM_TOKEN, free_port, wait_for_http
-from tests.bot.messenger_user import MessengerUser
+from channels.botapi import RetryMiddleware, make_bot
+from channels.ratelimit import LocalLimiter
+from channels.registry import MESSENGERS, MessengerBot
+from tests.bot.conftest import free_port, wait_for_http
 from tests.factories import add_subscription
 from tests.fakes.bot_api import FakeBotAPI, message_update
-
-JPEG = b"\xff\xd8\xff\xe0" + b"meter digits" * 200
-
-
-def latest_bill(session: Session, subscription: Subscription) -> Bill:
-    bills = session.exec(select(Bill).where(Bill.subscription_id == subscription.id)).all()
-    return max(bills, key=lambda bill: bill.current_reading_date)
-
-
-def file_a_review(user: MessengerUser, subscription: Subscription, bill: Bill) -> str:
-    """Walks the whole bill review flow with a photo; returns the tracking code."""
-    user.say("/start")
-    assert "menu:review" in user.buttons()
-    user.press("menu:review")
-    user.say(subscription.bill_id)
-    user.press(f"bill:{bill.id}")
-    user.press("reason:wrong_reading")
-    user.say("رقم کنتور <۱۲۳۴۵> بود")
-    user.photo(JPEG)
-    assert "دریافت شد" in user.text
-    user.press("docs:done")
-    assert "&lt;۱۲۳۴۵&gt;" in user.text or "<۱۲۳۴۵>" in user.text
-    user.press("summary:confirm")
-    assert "کد رهگیری" in user.text
-    request = user_request(user)
-    return request
-
-
-def user_request(user: MessengerUser) -> str:
-    from backend.tracking import find_tracking_code
-
-    code = find_tracking_code(user.text.replace("<code>", " ").replace("</code>", " "))
-    assert code is not None
-    return code
+from tests.helpers.bots import BALE_TOKEN, TELEGRAM_TOKEN
+from tests.helpers.filing import latest_bill
+from tests.helpers.messenger_user import MessengerUser, file_a_review
+from tests.helpers.samples import MESSENGER_METER_PHOTO as JPEG
 
 
 def assert_filed(session: Session, code: str, channel: str, user_id: int) -> None:
@@ -190,8 +162,8 @@ def run_with_retries(api: FakeBotAPI, token: str, call: Any) -> tuple[Any, list[
         waits.append(seconds)
 
     async def go() -> Any:
-        bot = make_bot(token, api.base_url, attempts=4)
-        bot.session.middleware.clear() if hasattr(bot.session.middleware, "clear") else None
+        messenger = MessengerBot(MESSENGERS[Channel.TELEGRAM], token, api.base_url, rate=100)
+        bot = make_bot(messenger, LocalLimiter(100))  # no retries of its own: these are counted
         bot.session.middleware(RetryMiddleware(4, first_backoff=2.0, sleep=sleep))
         try:
             return await call(bot)

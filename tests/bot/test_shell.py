@@ -1,34 +1,13 @@
 """The terminal chat, driven through a pipe as a person's script would be."""
 
 import hashlib
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from backend.tracking import find_tracking_code
-
-JPEG = b"\xff\xd8\xff\xe0" + b"meter digits" * 100
-
-
-def run_shell(tmp_path: Path, script: str) -> str:
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'desk.db'}",
-        "FILES_DIR": str(tmp_path / "files"),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "shell"],
-        input=script,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=True,
-    )
-    return result.stdout
+from tests.helpers.samples import SHELL_METER_PHOTO as JPEG
+from tests.helpers.shell import run_shell
 
 
 def test_a_piped_script_files_a_bill_review_on_first_run(tmp_path: Path) -> None:

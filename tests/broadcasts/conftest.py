@@ -1,4 +1,8 @@
-"""Fixtures of the broadcast tests: subscribers and staff, a recording SMS gateway, Redis keys."""
+"""Fixtures of the broadcast tests: subscribers, a recording SMS gateway, Redis keys.
+
+Staff (`hire`), the bots on the fake Bot API and the test Redis are shared fixtures
+(tests/conftest.py).
+"""
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -13,17 +17,12 @@ from sqlmodel import Session
 from backend.constants import Channel, DeliveryState
 from backend.models import ChannelIdentity, FollowedSubscription, Subscription
 from backend.settings import Settings
-from backend.storage import LocalFileStorage
-from dialogs.app import make_dialog_engine
+from bot.wiring import make_dialogs
+from channels.sms import OutgoingSms, SendResult, SmsProvider, StatusResult, Tracked
 from dialogs.engine import DialogEngine
-from notifications.broadcasts.dispatch import QUEUE_NAME
-from notifications.broadcasts.runtime import Broadcaster
-from notifications.sms import OutgoingSms, SendResult, SmsProvider, StatusResult, Tracked
-from tests.bot.conftest import BALE_TOKEN, TELEGRAM_TOKEN, bot_settings, fake_api, polling_bots  # noqa: F401
+from notifications.broadcasts.runtime import QUEUE_NAME, Broadcaster
 from tests.factories import add_subscription
 from tests.fakes.bot_api import FakeBotAPI
-from tests.notifications.conftest import redis_url  # noqa: F401
-from tests.staff.conftest import hire  # noqa: F401
 
 REDIS_PATTERNS = ("rate:*", "bcast:*", f"rq:*{QUEUE_NAME}*")
 
@@ -55,7 +54,7 @@ def sms() -> RecordingSms:
 
 
 @pytest.fixture
-def broadcast_redis(redis_url: str) -> Iterator[str]:  # noqa: F811
+def broadcast_redis(redis_url: str) -> Iterator[str]:
     """The test Redis; the keys of broadcasts, their limiters and their queue are removed."""
     yield redis_url
     connection = redis.Redis.from_url(redis_url)
@@ -69,14 +68,13 @@ def broadcast_redis(redis_url: str) -> Iterator[str]:  # noqa: F811
 
 
 @pytest.fixture
-def broadcast_settings(bot_settings: Settings, tmp_path: Path) -> Settings:  # noqa: F811
+def broadcast_settings(bot_settings: Settings, tmp_path: Path) -> Settings:
     """The bots on the fake API; fast rates and retries, small chunks, SMS to a temp file."""
     return bot_settings.model_copy(
         update={
             "bot_api_attempts": 1,
-            "broadcast_telegram_rate": 200,
-            "broadcast_bale_rate": 200,
-            "broadcast_interactive_reserve": 0.0,
+            "telegram_rate": 200,
+            "bale_rate": 200,
             "broadcast_chunk_size": 7,
             "broadcast_sms_batch": 5,
             "broadcast_retry_seconds": 0.1,
@@ -88,8 +86,7 @@ def broadcast_settings(bot_settings: Settings, tmp_path: Path) -> Settings:  # n
 
 @pytest.fixture
 def dialog_engine(engine: sa.Engine, broadcast_settings: Settings) -> DialogEngine:
-    storage = LocalFileStorage(broadcast_settings.files_dir)
-    return make_dialog_engine(db=engine, settings=broadcast_settings, storage=storage)
+    return make_dialogs(broadcast_settings, engine)
 
 
 AddPerson = Callable[..., Subscription]
@@ -116,7 +113,7 @@ def desk(
     session: Session,
     engine: sa.Engine,
     broadcast_settings: Settings,
-    fake_api: FakeBotAPI,  # noqa: F811
+    fake_api: FakeBotAPI,
     add_person: AddPerson,
     sms: RecordingSms,
 ) -> Desk:

@@ -6,6 +6,14 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from backend.broadcast_audience import (
+    Audience,
+    AudienceKind,
+    add_sms_fallback,
+    count_recipients,
+    materialize,
+    subscription_ids,
+)
 from backend.constants import (
     BroadcastChannels,
     BroadcastStatus,
@@ -21,14 +29,6 @@ from backend.models import (
     ServiceRequest,
     SmsOptOut,
     TopicOptOut,
-)
-from notifications.broadcasts.audience import (
-    Audience,
-    AudienceKind,
-    add_sms_fallback,
-    count_recipients,
-    materialize,
-    subscription_ids,
 )
 from tests.broadcasts.conftest import AddPerson
 

@@ -14,12 +14,12 @@ from backend.settings import Settings
 from backend.staff import add_staff
 from bot.shell import chat
 from dialogs.engine import DialogEngine
-from tests.bot.conftest import TELEGRAM_TOKEN
-from tests.bot.messenger_user import MessengerUser
 from tests.broadcasts.conftest import AddPerson
-from tests.dialogs.chat import ChatUser
 from tests.fakes.bot_api import FakeBotAPI
-from tests.staff.conftest import Hire
+from tests.helpers.bots import TELEGRAM_TOKEN
+from tests.helpers.chat import ChatUser
+from tests.helpers.messenger_user import MessengerUser
+from tests.helpers.staff import Hire
 
 T = Channel.TELEGRAM
 

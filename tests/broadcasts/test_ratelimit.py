@@ -10,8 +10,8 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
 from redis.asyncio import Redis
 
-from bot.session import DeskSession, RateLimited
-from notifications.broadcasts.ratelimit import LocalLimiter, RedisLimiter
+from channels.botapi import DeskSession, RateLimited
+from channels.ratelimit import LocalLimiter, RedisLimiter, Slot
 from tests.fakes.bot_api import FakeBotAPI
 
 LIMIT = 20
@@ -31,7 +31,7 @@ async def _work(
 ) -> None:
     """One worker: its own Redis connection, its own bot; every send takes a slot first."""
     connection = Redis.from_url(broadcast_redis)
-    limiter = RedisLimiter(connection, bot_token, limit=LIMIT, reserve=0.25)
+    limiter = RedisLimiter(connection, bot_token, limit=LIMIT)
     bot = Bot(bot_token, session=DeskSession(api.base_url))
     try:
         for chat in chats:
@@ -67,13 +67,13 @@ def test_two_workers_share_one_bucket_and_never_get_a_429(
     elapsed = time.monotonic() - started
     calls = fake_api.calls("sendMessage", token=bot_token)
     assert [call.status for call in calls] == [200] * 60
-    # Broadcasts keep a quarter of the window free: 15 a second, so 60 take over 3 s.
-    assert elapsed > 3.0
+    # 20 a second between them both, so 60 take over 2 s, and no second sees more than 20.
+    assert elapsed > 2.0
     stamps = sorted(call.time for call in calls)
-    assert all(later - first > 1.0 for first, later in zip(stamps, stamps[15:], strict=False))
+    assert all(later - first > 1.0 for first, later in zip(stamps, stamps[LIMIT:], strict=False))
 
 
-def test_interactive_sends_find_the_room_broadcasts_leave(
+def test_interactive_sends_go_before_a_broadcast_at_full_rate(
     fake_api: FakeBotAPI, broadcast_redis: str
 ) -> None:
     bot_token = token()
@@ -83,7 +83,7 @@ def test_interactive_sends_find_the_room_broadcasts_leave(
         broadcast = asyncio.create_task(
             _work(fake_api, broadcast_redis, bot_token, range(3000, 3040))
         )
-        await asyncio.sleep(0.5)  # the broadcast has filled its share of the window by now
+        await asyncio.sleep(0.5)  # the broadcast fills the whole window by now
         started = time.monotonic()
         await _work(fake_api, broadcast_redis, bot_token, range(4000, 4003), interactive=True)
         waited = time.monotonic() - started
@@ -138,21 +138,57 @@ def test_one_message_a_second_per_chat_and_the_same_rules_in_process() -> None:
     now = [0.0]
     limiter = LocalLimiter(limit=3, window=1.0, clock=lambda: now[0])
 
+    async def later(call: "asyncio.Future[Slot]", at: float) -> Slot:
+        await asyncio.sleep(0.15)
+        assert not call.done()  # bulk calls are paced: one every third of a second
+        now[0] = at
+        return await call
+
     async def scenario() -> None:
-        slots = [await limiter.acquire(str(chat)) for chat in range(3)]
+        slots = [await limiter.acquire("0")]
+        slots.append(await later(asyncio.ensure_future(limiter.acquire("1")), 0.34))
+        slots.append(await later(asyncio.ensure_future(limiter.acquire("2")), 0.68))
         for slot in slots:
             await limiter.answered(slot)
         pending = asyncio.create_task(limiter.acquire("9"))
         await asyncio.sleep(0.15)
         assert not pending.done()  # three answered calls hold the window for a second
-        now[0] = 1.01
+        now[0] = 1.69
         await limiter.answered(await pending)
-        same_chat = asyncio.create_task(limiter.acquire("0"))
+        same_chat = asyncio.create_task(limiter.acquire("2"))
         await asyncio.sleep(0.15)
-        now[0] = 1.02
+        assert not same_chat.done()  # chat 2 last got a message at 0.68
+        now[0] = 2.1
         await asyncio.sleep(0.15)
-        assert same_chat.done()  # chat 0 last got a message at 0.0
+        assert same_chat.done()
         pause = await limiter.refused(await same_chat, None)
         assert pause == 2.0
+
+    asyncio.run(scenario())
+
+
+def test_a_reply_goes_first_and_takes_no_chat_gap_in_process() -> None:
+    now = [0.0]
+    limiter = LocalLimiter(limit=2, window=1.0, clock=lambda: now[0])
+
+    async def advance(to: float) -> None:
+        """Time passes in steps, each seen by every waiting caller (they look every 0.1 s)."""
+        while now[0] < to:
+            now[0] = min(to, now[0] + 0.1)
+            await asyncio.sleep(0.12)
+
+    async def scenario() -> None:
+        first = await limiter.acquire("7", interactive=True)
+        second = await limiter.acquire("7", interactive=True)  # a reply after a reply: at once
+        await limiter.answered(first)  # its slot frees at 1.0
+        bulk = asyncio.create_task(limiter.acquire("9"))
+        reply = asyncio.create_task(limiter.acquire("8", interactive=True))
+        await advance(0.5)
+        assert not reply.done() and not bulk.done()  # the window is full
+        await limiter.answered(second)  # its slot frees at 1.5
+        await advance(1.05)
+        assert reply.done() and not bulk.done()  # the waiting reply first; bulk yields to it
+        await advance(1.55)
+        assert bulk.done()
 
     asyncio.run(scenario())

@@ -11,6 +11,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from backend import broadcasts as service
+from backend.broadcast_audience import Audience, AudienceKind, materialize
 from backend.constants import (
     BroadcastChannels,
     BroadcastStatus,
@@ -19,12 +21,10 @@ from backend.constants import (
     DeliveryState,
 )
 from backend.models import Broadcast, BroadcastDelivery, ChannelIdentity, utcnow
-from notifications.broadcasts import service
-from notifications.broadcasts.audience import Audience, AudienceKind, materialize
 from notifications.broadcasts.runtime import Broadcaster
-from tests.bot.conftest import BALE_TOKEN, TELEGRAM_TOKEN
 from tests.broadcasts.conftest import Desk
 from tests.fakes.bot_api import FakeBotAPI
+from tests.helpers.bots import BALE_TOKEN, TELEGRAM_TOKEN
 
 T, B = Channel.TELEGRAM, Channel.BALE
 STAFF_CHAT = "9001"
@@ -149,7 +149,7 @@ def test_a_cancel_stops_what_is_not_sent_yet(desk: Desk) -> None:
     session, engine, fake_api, add_person = desk.session, desk.engine, desk.api, desk.add_person
     for number in range(40):
         add_person(followers=[(T, str(8000 + number))])
-    broadcaster = desk.broadcaster(broadcast_telegram_rate=10)
+    broadcaster = desk.broadcaster(telegram_rate=10)
     broadcast_id = create(session, broadcaster, dispatch=False)
     sender = threading.Thread(target=broadcaster.start, args=(broadcast_id,))
     sender.start()
@@ -224,7 +224,7 @@ def test_parallel_senders_share_the_rows_and_the_rate(
     fake_api.rate_limit(TELEGRAM_TOKEN, 30)
     updates = {
         "redis_url": broadcast_redis,
-        "broadcast_telegram_rate": 30,
+        "telegram_rate": 30,
         "broadcast_senders": 2,
     }
     broadcaster = desk.broadcaster(**updates)

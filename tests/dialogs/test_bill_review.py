@@ -10,7 +10,6 @@ from sqlmodel import Session, select
 
 from backend.constants import Channel, EventAction, RequestKind, RequestStatus
 from backend.models import (
-    Bill,
     Conversation,
     RequestDocument,
     RequestEvent,
@@ -21,9 +20,10 @@ from backend.tracking import is_valid_tracking_code
 from dialogs import states
 from dialogs.bill_review import CONFIRM, DONE, EDIT
 from dialogs.engine import NAV_BACK, DialogEngine
-from tests.dialogs.chat import ChatUser
+from tests.helpers.chat import ChatUser
+from tests.helpers.filing import latest_bill, walk_to_documents
+from tests.helpers.samples import METER_PHOTO as JPEG
 
-JPEG = b"\xff\xd8\xff\xe0" + b"meter photo" * 50
 PDF = b"%PDF-1.4\n" + b"lease" * 40
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
@@ -32,21 +32,6 @@ ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 def state(session: Session, user: ChatUser) -> Conversation:
     session.expire_all()
     return session.exec(select(Conversation).where(Conversation.user_id == user.user_id)).one()
-
-
-def latest_bill(session: Session, subscription: Subscription) -> Bill:
-    bills = session.exec(select(Bill).where(Bill.subscription_id == subscription.id)).all()
-    return max(bills, key=lambda bill: bill.current_reading_date)
-
-
-def walk_to_documents(user: ChatUser, subscription: Subscription, bill: Bill) -> None:
-    user.press("menu:review")
-    user.say(subscription.bill_id)
-    assert f"bill:{bill.id}" in user.buttons
-    user.press(f"bill:{bill.id}")
-    user.press("reason:wrong_reading")
-    user.say("رقم کنتور در روز قرائت ۱۲۳۴۵ بود، نه ۱۳۰۰۰.")
-    assert user.last.key == "review.ask_documents"
 
 
 def test_files_a_bill_review_with_a_document(

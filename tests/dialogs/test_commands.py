@@ -4,7 +4,7 @@ from sqlmodel import Session, select
 
 from backend.models import Bill, ServiceRequest, Subscription
 from dialogs.bill_review import CONFIRM, DONE
-from tests.dialogs.chat import ChatUser
+from tests.helpers.chat import ChatUser
 
 
 def file_review(user: ChatUser, session: Session, subscription: Subscription) -> str:

@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from ipaddress import ip_address
 from types import TracebackType
@@ -145,12 +145,29 @@ class _RateLimit:
         return 0.0
 
 
+@dataclass(eq=False)
+class _Queued:
+    """A pushed update and what became of it: served by getUpdates, then handled or dropped."""
+
+    update: dict[str, Any]
+    waited: bool = False  # pushed by push_update_and_wait: followed until handled
+    served: bool = False
+    fate: Literal["handled", "dropped"] | None = None
+    error: str | None = None  # how the handling failed, as the bot side reported it
+
+    @property
+    def update_id(self) -> int:
+        return int(self.update["update_id"])
+
+
 @dataclass
 class _BotState:
     token: str
     user: dict[str, Any]
     shape: Shape
-    updates: list[dict[str, Any]] = field(default_factory=list)  # pending, ascending update_id
+    updates: list[_Queued] = field(default_factory=list)  # pending, ascending update_id
+    # Served and not yet reported handled, oldest first per update_id (ids may repeat).
+    in_hand: dict[int, deque[_Queued]] = field(default_factory=dict)
     last_update_id: int = FIRST_UPDATE_ID
     allowed_updates: list[str] | None = None
     webhook: dict[str, Any] | None = None
@@ -425,19 +442,44 @@ class FakeBotAPI:
 
     def push_update(self, token: str, update: dict[str, Any]) -> int:
         """Queue an update for getUpdates; fills update_id/message_id when missing."""
-        with self._lock:  # one critical section: an id must not be confirmed before it is queued
-            served = self.complete_update(token, update)
-            state = self._state(token)
-            state.updates.append(served)
-            if len(state.updates) > 1 and state.updates[-2]["update_id"] > served["update_id"]:
-                state.updates.sort(key=lambda u: u["update_id"])
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake, token)
-        return int(served["update_id"])
+        return self._enqueue(token, update).update_id
+
+    def push_update_and_wait(
+        self, token: str, update: dict[str, Any], *, timeout: float = 20.0
+    ) -> int:
+        """push_update, then block until the bot is done with the update: handled (as the bot
+        side reports with `mark_handled`, after everything the update caused was sent) or
+        dropped unserved (an offset passed it). Raises if the handling was reported failed.
+
+        Never call it on the server's own loop (it blocks).
+        """
+        entry = self._enqueue(token, update, waited=True)
+        with self._cond:
+            done = self._cond.wait_for(lambda: entry.fate is not None, timeout)
+        if not done:
+            state = "served, not reported handled" if entry.served else "never served"
+            raise TimeoutError(f"update {entry.update_id}: {state} within {timeout} s")
+        if entry.error is not None:
+            raise AssertionError(f"update {entry.update_id} failed: {entry.error}")
+        return entry.update_id
+
+    def mark_handled(self, token: str, update_id: int, error: str | None = None) -> None:
+        """The bot side's word that it finished an update it got by getUpdates (see
+        tests/helpers/bots.py: a dispatcher middleware, or a bot process's log). Updates the
+        fake never served (a webhook post) are ignored."""
+        with self._cond:
+            waiting = self._state(token).in_hand.get(update_id)
+            if not waiting:
+                return
+            entry = waiting.popleft()
+            if not waiting:
+                del self._state(token).in_hand[update_id]
+            entry.fate, entry.error = "handled", error
+            self._cond.notify_all()
 
     def pending_updates(self, token: str) -> list[dict[str, Any]]:
         with self._lock:
-            return copy.deepcopy(self._state(token).updates)
+            return [copy.deepcopy(entry.update) for entry in self._state(token).updates]
 
     async def post_update_to_webhook(
         self, token: str, update: dict[str, Any], *, timeout: float = 10.0
@@ -573,6 +615,10 @@ class FakeBotAPI:
     def reset(self) -> None:
         """Forget bots, updates, messages, files, calls and faults; the server keeps running."""
         with self._lock:
+            for state in self._bots.values():
+                self._drop(state.updates)
+                for waiting in state.in_hand.values():
+                    self._drop(waiting)
             self._bots.clear()
             self._calls.clear()
             self._faults.clear()
@@ -620,6 +666,31 @@ class FakeBotAPI:
         return done
 
     # ---- internals: state ------------------------------------------------------------------
+
+    def _enqueue(self, token: str, update: dict[str, Any], *, waited: bool = False) -> _Queued:
+        with self._lock:  # one critical section: an id must not be confirmed before it is queued
+            entry = _Queued(self.complete_update(token, update), waited=waited)
+            state = self._state(token)
+            state.updates.append(entry)
+            if len(state.updates) > 1 and state.updates[-2].update_id > entry.update_id:
+                state.updates.sort(key=lambda queued: queued.update_id)
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake, token)
+        return entry
+
+    def _drop(self, entries: Iterable[_Queued]) -> None:
+        """Updates that will never be handled (gone unserved, or forgotten): settle their
+        waiters. Caller holds the lock."""
+        for entry in entries:
+            if entry.fate is None:
+                entry.fate = "dropped"
+        self._cond.notify_all()
+
+    def _keep_updates(self, state: _BotState, keep: Callable[[_Queued], bool]) -> None:
+        """Filter the pending updates; those leaving unserved are dropped. Caller holds the lock."""
+        removed = [entry for entry in state.updates if not keep(entry)]
+        state.updates = [entry for entry in state.updates if keep(entry)]
+        self._drop(entry for entry in removed if not entry.served)
 
     def _state(self, token: str) -> _BotState:
         # Caller holds the lock.
@@ -907,9 +978,10 @@ class FakeBotAPI:
                     "use deleteWebhook to delete the webhook first",
                 )
             if offset > 0:
-                state.updates = [u for u in state.updates if u["update_id"] >= offset]
+                self._keep_updates(state, lambda entry: entry.update_id >= offset)
             elif offset < 0:
-                state.updates = state.updates[offset:]
+                last = state.updates[offset:]
+                self._keep_updates(state, lambda entry: entry in last)
             if params.get("allowed_updates") is not None:
                 state.allowed_updates = list(params["allowed_updates"]) or None
             # Like Telegram, a newer getUpdates ends the one still waiting with 409.
@@ -925,15 +997,21 @@ class FakeBotAPI:
                         "make sure that only one bot instance is running",
                     )
                 if state.allowed_updates:
-                    allowed = set(state.allowed_updates)
-                    state.updates = [u for u in state.updates if _update_kind(u) in allowed]
-                batch = copy.deepcopy(state.updates[:limit])
+                    allowed = frozenset(state.allowed_updates)
+                    self._keep_updates(
+                        state, lambda entry, allowed=allowed: _update_kind(entry.update) in allowed
+                    )
+                batch = state.updates[:limit]
+                remaining = deadline - self._loop.time()
+                if batch or remaining <= 0 or self._closing.is_set():
+                    for entry in batch:
+                        if entry.waited and not entry.served:  # in the bot's hands now
+                            state.in_hand.setdefault(entry.update_id, deque()).append(entry)
+                        entry.served = True
+                    return [copy.deepcopy(entry.update) for entry in batch]
                 if state.wake is None:
                     state.wake = asyncio.Event()
                 event = state.wake
-            remaining = deadline - self._loop.time()
-            if batch or remaining <= 0 or self._closing.is_set():
-                return batch
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
 
@@ -947,7 +1025,7 @@ class FakeBotAPI:
                 state.webhook = None
                 return True
             if params.get("drop_pending_updates"):
-                state.updates.clear()
+                self._keep_updates(state, lambda entry: False)
             state.webhook = {
                 "url": url,
                 # Bale ignores secret_token: no header comes back on its webhook posts.
@@ -961,7 +1039,7 @@ class FakeBotAPI:
         with self._lock:
             state.webhook = None
             if params.get("drop_pending_updates"):
-                state.updates.clear()
+                self._keep_updates(state, lambda entry: False)
         return True
 
     async def _get_webhook_info(self, state: _BotState, params: dict[str, Any]) -> Any:

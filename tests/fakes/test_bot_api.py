@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import threading
 import time
@@ -41,6 +42,7 @@ from tests.fakes.bot_api import (
     photo_update,
     voice_update,
 )
+from tests.helpers.bots import polling
 
 TOKEN = "123456:TEST-telegram-token"
 OTHER_TOKEN = "654321:TEST-other-token"
@@ -154,10 +156,17 @@ def test_edit_callback_and_answer() -> None:
 
 def test_long_poll_from_another_thread_and_offset_confirmation() -> None:
     with FakeBotAPI.running_in_thread() as api:
-        pushed: list[int] = []
-        timer = threading.Timer(
-            0.2, lambda: pushed.append(api.push_update(TOKEN, message_update(USER, "/start")))
-        )
+        # push_update wakes the poll before it returns the id: the poll may well be answered
+        # first, so the id comes through a future, set once it is known.
+        pushed: concurrent.futures.Future[int] = concurrent.futures.Future()
+
+        def push() -> None:
+            try:
+                pushed.set_result(api.push_update(TOKEN, message_update(USER, "/start")))
+            except BaseException as exc:
+                pushed.set_exception(exc)
+
+        timer = threading.Timer(0.2, push)
 
         async def scenario() -> None:
             async with aiogram_bot(api) as bot:
@@ -165,7 +174,7 @@ def test_long_poll_from_another_thread_and_offset_confirmation() -> None:
                 timer.start()
                 [update] = await bot.get_updates(timeout=5)
                 assert 0.15 < time.monotonic() - started < 3  # waited for the push, not the timeout
-                assert update.update_id == pushed[0]
+                assert update.update_id == await asyncio.wrap_future(pushed)
                 assert update.message is not None and update.message.text == "/start"
                 assert update.message.entities is not None
                 assert update.message.entities[0].type == "bot_command"
@@ -175,6 +184,7 @@ def test_long_poll_from_another_thread_and_offset_confirmation() -> None:
                 assert api.pending_updates(TOKEN) == []
 
         asyncio.run(scenario())
+        timer.join()
         assert [c.status for c in api.wait_for_calls_blocking("getUpdates", count=3)] == [200] * 3
 
 
@@ -384,3 +394,48 @@ def test_dispatcher_polling_round_trip() -> None:
         assert [c.status for c in api.calls("answerCallbackQuery")] == [200]
 
     run_with_api(scenario)
+
+
+def test_push_update_and_wait_ends_when_the_bot_is_done_with_the_update() -> None:
+    dp = Dispatcher()
+
+    @dp.message(CommandStart())
+    async def start(message: Message) -> None:
+        await message.answer("منو")
+        await asyncio.sleep(0.5)  # a pause mid-handling: the wait is for the handler to end
+        await message.answer("دوم")
+
+    @dp.message(F.text == "boom")
+    async def boom(message: Message) -> None:
+        raise RuntimeError("boom")
+
+    with FakeBotAPI.running_in_thread() as api:
+        bot = Bot(TOKEN, session=AiohttpSession(api=api.aiogram_server()))
+        with polling(dp, [bot], api):
+            api.push_update_and_wait(TOKEN, message_update(USER, "/start"))
+            assert [m["text"] for m in api.sent_messages(TOKEN, USER)] == ["منو", "دوم"]
+            with pytest.raises(AssertionError, match=r"failed: RuntimeError\('boom'\)"):
+                api.push_update_and_wait(TOKEN, message_update(USER, "boom"))
+
+
+def test_push_update_and_wait_ends_for_an_update_dropped_unserved_and_times_out_unpolled() -> None:
+    with FakeBotAPI.running_in_thread() as api:
+        with pytest.raises(TimeoutError, match="never served"):
+            api.push_update_and_wait(TOKEN, message_update(USER, "nobody polls"), timeout=0.2)
+        api.reset()
+
+        stale = message_update(USER, "an id the bot has confirmed already")
+        stale["update_id"] = 5000
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(api.push_update_and_wait, TOKEN, stale, timeout=5)
+            deadline = time.monotonic() + 5
+            while not api.pending_updates(TOKEN):  # the push is in
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+
+            async def confirm_past_it() -> None:
+                async with aiogram_bot(api) as bot:
+                    assert await bot.get_updates(offset=5001) == []
+
+            asyncio.run(confirm_past_it())
+            assert waiting.result(timeout=5) == 5000  # dropped: it will never be handled

@@ -5,17 +5,17 @@ from pathlib import Path
 
 import pytest
 
-from notifications.sms import DeliveryState, MessageRef, SmsPermanentError, make_provider
-from notifications.sms.console import ConsoleProvider
-from notifications.sms.kavenegar import KavenegarProvider
-from notifications.sms.melipayamak import MelipayamakProvider
+from channels.sms import DeliveryState, MessageRef, SmsPermanentError, make_provider
+from channels.sms.console import ConsoleProvider
+from channels.sms.kavenegar import KavenegarProvider
+from channels.sms.melipayamak import MelipayamakProvider
 
 
 def test_console_prints_and_records_each_sms(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "sms" / "outbox.jsonl"
-    provider = make_provider("console", path=path)
+    provider = make_provider("console", path=path, echo=True)  # as in the terminal chat
 
     sent = provider.send("0912 123 4567", "درخواست شما ثبت شد", reference="r-1")
     otp = provider.send_template("09351112233", "barq-otp", ["4821"], reference="r-2")

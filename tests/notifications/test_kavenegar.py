@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from notifications.sms import (
+from channels.sms import (
     DeliveryState,
     InboundSms,
     MessageRef,
@@ -19,8 +19,8 @@ from notifications.sms import (
     SmsPermanentError,
     SmsTemporaryError,
 )
-from notifications.sms.kavenegar import KavenegarProvider
-from tests.notifications.answers import form, html_answer, json_answer
+from channels.sms.kavenegar import KavenegarProvider
+from tests.helpers.answers import form, html_answer, json_answer
 
 API_KEY = "5A7B3C2D1E0F-6B5A4C3D-KEY"
 BASE_URL = "https://kavenegar.test/v1"

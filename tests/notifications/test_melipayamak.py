@@ -8,7 +8,7 @@ import httpx
 import pytest
 import respx
 
-from notifications.sms import (
+from channels.sms import (
     DeliveryState,
     InboundSms,
     InvalidPushError,
@@ -17,8 +17,8 @@ from notifications.sms import (
     SmsPermanentError,
     SmsTemporaryError,
 )
-from notifications.sms.melipayamak import MelipayamakProvider
-from tests.notifications.answers import form, html_answer, json_answer
+from channels.sms.melipayamak import MelipayamakProvider
+from tests.helpers.answers import form, html_answer, json_answer
 
 BASE_URL = "https://melipayamak.test/api/SendSMS"
 USERNAME, PASSWORD = "barq-qom", "Pa55-w0rd-Secret"

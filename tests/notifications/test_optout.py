@@ -2,7 +2,7 @@
 
 import pytest
 
-from notifications.sms.optout import is_opt_in, is_opt_out
+from channels.sms.optout import is_opt_in, is_opt_out
 
 
 @pytest.mark.parametrize(

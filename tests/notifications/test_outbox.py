@@ -21,6 +21,7 @@ from backend.models import (
     ServiceRequest,
     SmsOptOut,
 )
+from backend.notice_status import deliveries_of
 from backend.notices import queue_notice
 from backend.service_requests import DraftDocument, file_removal
 from backend.settings import Settings
@@ -29,10 +30,9 @@ from notifications.clock import run_clock
 from notifications.outbox import lease_token
 from notifications.queue import JobCall
 from notifications.runtime import Notifier
-from notifications.status import deliveries_of
 from tests.factories import add_subscription
 from tests.fakes.bot_api import FakeBotAPI
-from tests.notifications.subscribers import console_sms, deliveries, file_review
+from tests.helpers.subscribers import console_sms, deliveries, file_review
 
 TOKEN = "333333:notices-test-token"
 CHAT = 6001
@@ -335,10 +335,11 @@ def test_a_messenger_send_whose_job_died_is_not_sent_again_but_goes_by_sms(
     notifier.relay.run_once()
     [call] = calls
 
-    def killed(*args: object) -> None:
+    def killed(*args: object, **kwargs: object) -> None:
         raise JobKilled  # the work horse dies during its HTTP call: no outcome is recorded
 
-    notifier.messenger.send = killed  # type: ignore[method-assign]
+    assert notifier.deliverer.messenger is not None
+    notifier.deliverer.messenger.send_text = killed  # type: ignore[method-assign]
     with pytest.raises(JobKilled):
         notifier.deliverer.deliver(*call.args)
 
@@ -354,3 +355,26 @@ def test_a_messenger_send_whose_job_died_is_not_sent_again_but_goes_by_sms(
     assert found[Channel.SMS].state == "delivered"
     [sms] = console_sms(telegram_settings.sms_console_path)
     assert request.tracking_code in sms["text"]
+
+
+def test_a_backlog_behind_a_stopped_worker_is_handed_over_once_and_all_delivered(
+    engine: sa.Engine, notice_settings: Settings, session: Session
+) -> None:
+    settings = notice_settings.model_copy(update={"notice_lease_seconds": 15})
+    for number in range(12):
+        subscription = add_subscription(
+            session, file_number=50_000 + number, mobile=f"+98912111{number:04d}"
+        )
+        file_review(engine, settings, session, subscription, user_id=f"backlog-{number}")
+    now = [datetime.now(UTC)]
+    calls: list[JobCall] = []
+    notifier = Notifier(settings, engine, queue=CollectingQueue(calls), clock=lambda: now[0])
+    assert notifier.relay.run_once() == 12  # handed to the queue; no worker is running
+    for _ in range(10):  # the worker stays stopped for minutes, far beyond the jobs' lease
+        now[0] += timedelta(seconds=30)
+        assert notifier.relay.run_once() == 0  # nothing handed over a second time
+    for call in calls:  # the worker starts and works through the backlog, one job at a time
+        notifier.run(call)
+        now[0] += timedelta(seconds=2)
+    assert len(calls) == 12
+    assert len(console_sms(settings.sms_console_path)) == 12

@@ -5,10 +5,10 @@ from datetime import date
 import pytest
 
 from backend.constants import Channel, NoticeKind
+from channels.render import notice_message, render_for_channel, typed_param
+from channels.sms.text import parts_needed
 from locales.catalogs import LOCALES
 from locales.values import Code, Rials
-from notifications.render import notice_message, render_for_channel, typed_param
-from notifications.sms.text import parts_needed
 
 DEADLINE = "2026-03-20T21:30:00+00:00"  # already 1 Farvardin 1405 in Tehran
 # What backend/actions.py passes with each kind (queue_notice adds `code`).
@@ -34,6 +34,7 @@ PARAMS: dict[NoticeKind, dict[str, object]] = {
     NoticeKind.CLEARANCE: {},
     NoticeKind.WITHDRAWN: {},
     NoticeKind.CLOSED: {},
+    NoticeKind.ONE_TIME_CODE: {"minutes": 5},  # `code`: the one-time code, opened from its seal
 }
 
 

@@ -1,113 +1,29 @@
 """SMS as a channel: the webhook, status look-ups, privacy, a bill review filed by SMS, keywords."""
 
-import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import respx
 import sqlalchemy as sa
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 from sqlmodel import Session, select
 
 from backend.constants import Channel
 from backend.models import Conversation, ServiceRequest, SmsOptOut
 from backend.settings import Settings
-from bot.sms_web import add_sms_routes, sms_webhook_path
-from notifications.inbound import event_id_of
-from notifications.ratelimit import KEY_PREFIX, MemoryRateCounter, RedisRateCounter
+from bot.sms_desk import event_id_of
+from bot.wiring import make_sms_desk
+from channels.inbound_rate import KEY_PREFIX, MemoryRateCounter, RedisRateCounter
+from channels.sms import InboundSms
 from notifications.runtime import Notifier
-from notifications.sms import InboundSms
-from notifications.sms.text import parts_needed
 from tests.factories import add_subscription
-from tests.notifications.answers import form, json_answer
-from tests.notifications.subscribers import file_review
+from tests.helpers.answers import form, json_answer
+from tests.helpers.sms_desk import SECRET, Phone, Webhook, reply_to, sent
+from tests.helpers.subscribers import file_review
 
-MELIPAYAMAK = "https://rest.payamak-panel.com/api/SendSMS"
 KAVENEGAR = "https://api.kavenegar.com/v1"
-SECRET = "sms-webhook-secret"
 OWNER = "+989121234567"
 STRANGER = "+989351112233"
 PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
-
-
-@pytest.fixture
-def sms_settings(notice_settings: Settings) -> Settings:
-    return notice_settings.model_copy(
-        update={
-            "sms_provider": "melipayamak",
-            "melipayamak_username": "desk",
-            "melipayamak_password": SecretStr("melipayamak-password"),
-            "sms_sender": "30004000123",
-            "sms_webhook_secret": SecretStr(SECRET),
-        }
-    )
-
-
-@pytest.fixture
-def gateway() -> Iterator[respx.MockRouter]:
-    """Melipayamak's SendSMS; every SMS the desk sends is one call to it."""
-    with respx.mock(base_url=MELIPAYAMAK, assert_all_mocked=True) as router:
-        router.post("/SendSMS").mock(return_value=json_answer("melipayamak", "send"))
-        yield router
-
-
-def sent(gateway: respx.MockRouter) -> list[dict[str, str]]:
-    return [form(call.request) for call in gateway.calls]
-
-
-class Phone:
-    """A subscriber texting our line; each push goes through the webhook as the gateway sends it."""
-
-    def __init__(self, webhook: "Webhook", number: str) -> None:
-        self.webhook, self.number = webhook, number
-
-    def text(self, body: str) -> str:
-        """Pushes one SMS; the webhook's answer to the gateway."""
-        params = {"from": "0" + self.number[3:], "to": "30004000123", "body": body}
-        status, answer = self.webhook.get(self.webhook.path, params)
-        assert status == 200
-        return answer
-
-
-class Webhook:
-    """The SMS routes of the web app, served on 127.0.0.1 on a loop of their own."""
-
-    def __init__(self, settings: Settings, db: sa.Engine) -> None:
-        app = web.Application()
-        add_sms_routes(app, Notifier(settings, db))
-        self.path = sms_webhook_path(settings, "melipayamak")
-        self.loop = asyncio.new_event_loop()
-        self.client = TestClient(TestServer(app, loop=self.loop), loop=self.loop)
-        self.loop.run_until_complete(self.client.start_server())
-
-    def get(self, path: str, params: dict[str, str] | None = None) -> tuple[int, str]:
-        async def call() -> tuple[int, str]:
-            response = await self.client.get(path, params=params)
-            return response.status, await response.text()
-
-        return self.loop.run_until_complete(call())
-
-    def close(self) -> None:
-        self.loop.run_until_complete(self.client.close())
-        self.loop.close()
-
-
-@pytest.fixture
-def webhook(sms_settings: Settings, engine: sa.Engine) -> Iterator[Webhook]:
-    served = Webhook(sms_settings, engine)
-    yield served
-    served.close()
-
-
-def reply_to(gateway: respx.MockRouter, before: int, number: str) -> str:
-    """The one SMS the desk sent after `before` calls, checked to be for `number`, in 2 parts."""
-    [reply] = sent(gateway)[before:]
-    assert reply["to"] == "0" + number[3:]
-    assert parts_needed(reply["text"]) <= 2
-    return reply["text"]
 
 
 def test_a_tracking_code_in_persian_digits_gets_the_status_once(
@@ -254,9 +170,9 @@ def test_polled_inbound_sms_are_answered_once(
     with respx.mock(base_url=f"{KAVENEGAR}/polled-key", assert_all_mocked=True) as kavenegar:
         kavenegar.get("/sms/receive.json").mock(return_value=json_answer("kavenegar", "receive"))
         sends = kavenegar.post("/sms/send.json").mock(return_value=json_answer("kavenegar", "send"))
-        notifier = Notifier(settings, engine)
-        assert notifier.poll_inbound() == 2
-        assert notifier.poll_inbound() == 2  # the same messages again: not answered again
+        desk = make_sms_desk(Notifier(settings, engine))
+        assert desk.poll() == 2
+        assert desk.poll() == 2  # the same messages again: not answered again
 
     assert session.get(SmsOptOut, "+989121234567") is not None
     assert sorted(form(c.request)["receptor"] for c in sends.calls) == [

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifications.sms.text import fit_to_parts, is_gsm7, parts_needed
+from channels.sms.text import fit_to_parts, is_gsm7, parts_needed
 
 PERSIAN = "ابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی"
 # Persian letters and digits, ASCII digits and letters, spaces, ZWNJ, punctuation, a GSM

@@ -23,8 +23,8 @@ from notifications.queue import RqQueue
 from notifications.runtime import Notifier
 from tests.factories import add_subscription
 from tests.fakes.bot_api import FakeBotAPI
+from tests.helpers.subscribers import console_sms, deliveries, file_review
 from tests.notifications.fake_kavenegar import API_KEY, running_fake_kavenegar
-from tests.notifications.subscribers import console_sms, deliveries, file_review
 
 TOKEN = "444444:worker-test-token"
 WAIT = 60.0  # seconds any wait here may take at most (workers start slowly on a busy machine)
@@ -56,9 +56,9 @@ def worker_env(settings: Settings, database_url: str, **extra: str) -> dict[str,
 def start_worker(
     redis_url: str, queue: str, env: dict[str, str], log: Path, *, burst: bool = False
 ) -> subprocess.Popen[bytes]:
-    """`rq worker` as the Procfile runs it; it forks a work horse per job."""
+    """`rq worker` as the Procfile runs it: jobs run in the worker itself, one after another."""
     command = [sys.executable, "-m", "rq.cli", "worker", "--with-scheduler", "--url", redis_url]
-    command += ["--worker-class", "notifications.worker.NoticeWorker"]
+    command += ["--worker-class", "notifications.worker.DeskWorker"]
     if burst:
         command.append("--burst")
     return subprocess.Popen(
@@ -71,7 +71,7 @@ def start_worker(
 
 
 def kill_with_children(pid: int) -> None:
-    """SIGKILL to a worker and every process under it (its work horse has a group of its own)."""
+    """SIGKILL to a worker and every process under it (its scheduler, any child it forked)."""
     parents = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -288,3 +288,51 @@ def test_requests_filed_while_redis_is_down_get_their_notices_when_it_returns(
     assert sorted(s["text"].count(r.tracking_code) for r in filed for s in sent) == [0, 0, 1, 1]
     assert states(session) == ["delivered", "delivered"]
     connection.close()
+
+
+def test_a_worker_outlives_redis_going_away_mid_job_and_works_on_when_it_returns(
+    engine: sa.Engine,
+    notice_settings: Settings,
+    session: Session,
+    database_url: str,
+    private_redis: tuple[str, Callable[[], None], Callable[[], None]],
+    tmp_path: Path,
+) -> None:
+    url, stop, start = private_redis
+    log = tmp_path / "worker.log"
+    with running_fake_kavenegar() as kavenegar:
+        env = worker_env(
+            notice_settings,
+            database_url,
+            SMS_PROVIDER="kavenegar",
+            KAVENEGAR_API_KEY=API_KEY,
+            SMS_API_BASE=kavenegar.base_url,
+            SMS_SENDER="10004346",
+        )
+        connection = redis.Redis.from_url(url)
+        notifier = Notifier(notice_settings, engine, queue=RqQueue(connection))
+        first = file_several(engine, notice_settings, session, 1, first=48500)
+        kavenegar.hold()
+        assert notifier.relay.run_once() == 1
+        worker = start_worker(url, "notices", env, log)
+        try:
+            assert kavenegar.arrived.wait(WAIT), "the worker never sent"
+            stop()  # Redis goes away while the job waits for the gateway
+            kavenegar.release()
+            wait_until(lambda: "waiting for Redis" in log.read_text())
+            assert worker.poll() is None, log.read_text()  # RQ's loop ended; the worker did not
+            start()
+            second = file_several(engine, notice_settings, session, 1, first=48501)
+            connection = redis.Redis.from_url(url)
+            notifier = Notifier(notice_settings, engine, queue=RqQueue(connection))
+            wait_until(lambda: len(kavenegar.sent) == 2, notifier.relay.run_once)
+            connection.close()
+        finally:
+            worker.terminate()
+            worker.wait(WAIT)
+    rows = session.exec(select(NoticeDelivery)).all()
+    assert sorted(kavenegar.sent) == sorted(str(row.id) for row in rows)  # each sent once
+    assert all(row.next_attempt_at is None for row in rows)  # and recorded
+    assert {r.tracking_code for r in first + second} <= {
+        code for entry in kavenegar.sent.values() for code in [entry.get("message", "")]
+    } or len(rows) == 2

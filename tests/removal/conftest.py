@@ -1,8 +1,9 @@
-"""Fixtures for the removal tests: the dialogs with SMS captured, a subscriber, staff, a request."""
+"""Fixtures for the removal tests: the dialogs, the SMS sent, a subscriber, staff, a request."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,13 +17,13 @@ from backend.storage import LocalFileStorage
 from dialogs.app import make_dialog_engine
 from dialogs.engine import Answer, DialogEngine
 from dialogs.events import EventKind
-from tests.dialogs.chat import ChatUser
+from notifications.runtime import Notifier
 from tests.factories import add_subscription
+from tests.helpers.chat import ChatUser
+from tests.helpers.subscribers import console_sms
 
-# Staff in their chats, and the SMS line with its webhook and gateway: for removals filed by SMS.
-from tests.notifications.conftest import notice_settings  # noqa: F401
-from tests.notifications.test_sms_desk import gateway, sms_settings, webhook  # noqa: F401
-from tests.staff.conftest import hire  # noqa: F401
+# Staff in their chats (`hire`) and the SMS line with its webhook and gateway, for removals filed
+# by SMS, are shared fixtures (tests/conftest.py).
 
 MOBILE = "+989121234567"  # the subscription's registered mobile
 JPEG = b"\xff\xd8\xff\xe0" + b"national ID card" * 40
@@ -31,12 +32,19 @@ PDF = b"%PDF-1.4\n" + b"ownership deed" * 40
 
 @dataclass
 class SmsOutbox:
-    """The SMS the dialogs sent: (mobile, text), in order."""
+    """The SMS the desk sent, as the console provider recorded them: (mobile, text), in order.
 
-    sent: list[tuple[str, str]] = field(default_factory=list)
+    Reading them first sends what is due, in-process, as the terminal chat does after each
+    event: one-time codes are notices of the outbox like any other.
+    """
 
-    def __call__(self, mobile: str, text: str) -> None:
-        self.sent.append((mobile, text))
+    notifier: Notifier
+    path: Path
+
+    @property
+    def sent(self) -> list[tuple[str, str]]:
+        self.notifier.run_pending()
+        return [(record["to"], record["text"]) for record in console_sms(self.path)]
 
     def last_code(self) -> str:
         mobile, text = self.sent[-1]
@@ -52,14 +60,14 @@ class Subscriber(ChatUser):
 
 
 @pytest.fixture
-def sms() -> SmsOutbox:
-    return SmsOutbox()
+def sms(engine: sa.Engine, notice_settings: Settings) -> SmsOutbox:
+    return SmsOutbox(Notifier(notice_settings, engine), notice_settings.sms_console_path)
 
 
 @pytest.fixture
-def dialog_engine(engine: sa.Engine, settings: Settings, sms: SmsOutbox) -> DialogEngine:
+def dialog_engine(engine: sa.Engine, settings: Settings) -> DialogEngine:
     storage = LocalFileStorage(settings.files_dir)
-    return make_dialog_engine(db=engine, settings=settings, storage=storage, sms=sms)
+    return make_dialog_engine(db=engine, settings=settings, storage=storage)
 
 
 @pytest.fixture

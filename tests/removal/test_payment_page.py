@@ -41,6 +41,11 @@ def reference(telegram_user: Subscriber, desk: Desk, subscription: Subscription)
     return desk.announce_fee(code, 2_500_000, utcnow())
 
 
+def form(outcome: str, attempt: str = "0123456789abcdef") -> dict[str, str]:
+    """What the page posts: the button pressed and the attempt its form was shown for."""
+    return {"outcome": outcome, "attempt": attempt}
+
+
 def events(session: Session, action: EventAction) -> list[RequestEvent]:
     session.expire_all()
     return list(session.exec(select(RequestEvent).where(RequestEvent.action == action)))
@@ -63,13 +68,13 @@ def test_the_page_shows_the_amount_in_persian_and_paying_twice_pays_once(
         assert f"<code>{request_code}</code>" in body
         assert 'value="pay"' in body and 'value="fail"' in body
 
-        paid = await client.post(f"/pay/{reference}", data={"outcome": "pay"})
+        paid = await client.post(f"/pay/{reference}", data=form("pay"))
         assert paid.status == 200
         assert "پرداخت شد" in await paid.text()
         assert desk.request(request_code).status == RequestStatus.FEE_PAID
 
         for outcome in ("pay", "fail"):  # the provider calling back again, either way
-            again = await client.post(f"/pay/{reference}", data={"outcome": outcome})
+            again = await client.post(f"/pay/{reference}", data=form(outcome))
             assert again.status == 200
             assert "پرداخت شده است" in await again.text()
         shown = await client.get(f"/pay/{reference}")
@@ -90,7 +95,7 @@ def test_two_callbacks_at_once_move_the_request_once(
 ) -> None:
     async def script(client: Client) -> None:
         answers = await asyncio.gather(
-            *(client.post(f"/pay/{reference}", data={"outcome": "pay"}) for _ in range(4))
+            *(client.post(f"/pay/{reference}", data=form("pay")) for _ in range(4))
         )
         assert [answer.status for answer in answers] == [200] * 4
 
@@ -102,16 +107,16 @@ def test_a_failed_payment_stays_due_and_is_noted_for_staff(
     settings: Settings, engine: sa.Engine, session: Session, desk: Desk, reference: str
 ) -> None:
     async def script(client: Client) -> None:
-        failed = await client.post(f"/pay/{reference}", data={"outcome": "fail"})
+        failed = await client.post(f"/pay/{reference}", data=form("fail"))
         assert failed.status == 200
         body = await failed.text()
         assert "پرداخت انجام نشد" in body and 'value="pay"' in body
         payment = find_payment(session, reference=reference)
         assert payment is not None and payment.status == PaymentStatus.PENDING
         assert desk.request_for(payment).status == RequestStatus.FEE_ANNOUNCED
-        unclear = await client.post(f"/pay/{reference}", data={"outcome": "maybe"})
+        unclear = await client.post(f"/pay/{reference}", data=form("maybe"))
         assert unclear.status == 400
-        paid = await client.post(f"/pay/{reference}", data={"outcome": "pay"})
+        paid = await client.post(f"/pay/{reference}", data=form("pay"))
         assert "پرداخت شد" in await paid.text()
 
     with_client(settings, engine, script)
@@ -127,7 +132,7 @@ def test_unknown_or_malformed_references_are_not_found(
         other = "0" * 24 if reference != "0" * 24 else "1" * 24
         for path in (f"/pay/{other}", "/pay/not-a-reference", f"/pay/{reference}x"):
             assert (await client.get(path)).status == 404
-            assert (await client.post(path, data={"outcome": "pay"})).status == 404
+            assert (await client.post(path, data=form("pay"))).status == 404
 
     with_client(settings, engine, script)
 
@@ -148,7 +153,7 @@ def test_a_withdrawn_requests_payment_is_no_longer_payable(
 
     async def script(client: Client) -> None:
         assert (await client.get(f"/pay/{reference}")).status == 409
-        assert (await client.post(f"/pay/{reference}", data={"outcome": "pay"})).status == 409
+        assert (await client.post(f"/pay/{reference}", data=form("pay"))).status == 409
 
     with_client(settings, engine, script)
     assert desk.request(code).status == RequestStatus.WITHDRAWN

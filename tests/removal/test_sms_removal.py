@@ -14,12 +14,13 @@ from backend.constants import (
     StaffRole,
 )
 from backend.models import Payment, RequestDocument, RequestEvent, ServiceRequest, Subscription
+from bot.sms_desk import render_sms_answer
 from dialogs.engine import DialogEngine
-from notifications.inbound import render_sms_answer
 from tests.factories import add_subscription
-from tests.notifications.test_sms_desk import Phone, Webhook, reply_to, sent
+from tests.helpers.filing import request_of
+from tests.helpers.sms_desk import Phone, Webhook, reply_to, sent
+from tests.helpers.staff import Hire, StaffChat
 from tests.removal.conftest import JPEG, MOBILE, Subscriber
-from tests.staff.conftest import Hire, StaffChat, request_of
 
 ID_CARD_MISSING = "کارت ملی متقاضی هنوز نرسیده است"  # the line of /show that says so
 

@@ -1,68 +1,27 @@
-"""Fixtures for staff tests: the real dialog engine, subscribers, and staff bound by their phone."""
+"""Fixtures for staff tests: a subscriber's review and removal requests, the backend CLI.
+
+The dialog engine, a subscription, a subscriber and `hire` are shared fixtures (tests/conftest.py).
+"""
 
 import os
 import subprocess
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from backend.constants import Channel, DocumentType, RequestKind, StaffRole
-from backend.models import Bill, RequestEvent, ServiceRequest, Subscription, utcnow
+from backend.constants import Channel, DocumentType, RequestKind
+from backend.models import Bill, Subscription, utcnow
 from backend.service_requests import DraftDocument, file_request
 from backend.settings import Settings
-from backend.staff import add_staff
 from backend.workdays import add_working_days
 from dialogs.bill_review import CONFIRM, DONE
-from dialogs.engine import DialogEngine
-from dialogs.events import EventKind
-from tests.dialogs.chat import ChatUser
-from tests.dialogs.conftest import dialog_engine, subscription, user
-from tests.dialogs.test_bill_review import JPEG, latest_bill, walk_to_documents
-
-# The dialog tests' fixtures, shared: the engine on the test database, a subscription, a subscriber.
-__all__ = ["dialog_engine", "subscription", "user"]
+from tests.helpers.chat import ChatUser
+from tests.helpers.filing import latest_bill, walk_to_documents
+from tests.helpers.samples import METER_PHOTO as JPEG
 
 TWO_PERSON_LIMIT = 100_000  # rials: small, so that corrections of the factory's bills cross it
-
-
-@dataclass
-class StaffChat(ChatUser):
-    """A member of staff in a messenger: binds by sharing their own contact, then types commands."""
-
-    staff_id: int = 0
-    phone: str = ""
-
-    @property
-    def actor(self) -> str:
-        return f"staff:{self.staff_id}"
-
-    def run(self, command: str) -> list[str]:
-        """Sends a command; the keys of the replies."""
-        self.say(command)
-        return self.keys
-
-    @property
-    def heads(self) -> list[str]:
-        """Each reply's key; for replies of several lines, the first line's."""
-        return [
-            key.params["first"].key if key.key == "staff.lines" else key.key
-            for key in (reply.text for reply in self.answer.replies if self.answer)
-        ]
-
-    def share_contact(self, phone: str) -> None:
-        self._send(kind=EventKind.CONTACT, phone=phone, contact_is_own=True)
-
-    def bind(self) -> None:
-        """The phone step: menu → register my mobile → share own contact (here as 09…)."""
-        self.press("menu:phone")
-        self.share_contact("0" + self.phone.removeprefix("+98"))
-
-
-Hire = Callable[..., StaffChat]
 
 
 @pytest.fixture
@@ -73,26 +32,6 @@ def settings(settings: Settings) -> Settings:
 @pytest.fixture
 def subscriber(user: ChatUser) -> ChatUser:
     return user
-
-
-@pytest.fixture
-def hire(dialog_engine: DialogEngine, session: Session) -> Hire:
-    """Adds a staff member (what `python -m backend staff add` does) and binds their chat."""
-    hired: list[StaffChat] = []
-
-    def hire(role: StaffRole, name: str = "", *, bind: bool = True) -> StaffChat:
-        number = len(hired) + 1
-        phone = f"+98935000{number:04d}"
-        staff = add_staff(session, full_name=name or f"کارمند {number}", phone=phone, role=role)
-        session.commit()
-        chat = StaffChat(dialog_engine, user_id=f"90{number:02d}", staff_id=staff.id, phone=phone)
-        chat.say("/start")
-        if bind:
-            chat.bind()
-        hired.append(chat)
-        return chat
-
-    return hire
 
 
 def file_review(subscriber: ChatUser, subscription: Subscription, bill: Bill) -> str:
@@ -131,19 +70,6 @@ def file_removal(session: Session, subscription: Subscription, settings: Setting
     )
     session.commit()
     return request.tracking_code
-
-
-def request_of(session: Session, code: str) -> ServiceRequest:
-    session.expire_all()
-    return session.exec(select(ServiceRequest).where(ServiceRequest.tracking_code == code)).one()
-
-
-def history_of(session: Session, code: str) -> list[tuple[str, str | None, str]]:
-    """The request's history as (action, status it went to, actor)."""
-    request = request_of(session, code)
-    query = select(RequestEvent).where(RequestEvent.request_id == request.id)
-    events = session.exec(query.order_by(col(RequestEvent.id))).all()
-    return [(event.action, event.to_status, event.actor) for event in events]
 
 
 def run_backend(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -3,6 +3,7 @@
 import re
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -13,11 +14,13 @@ from backend.holidays import import_holidays
 from backend.importers import ImportFailed
 from backend.models import Holiday, Staff
 from backend.staff import COMMANDS, ROLE_COMMANDS, StaffError, add_staff, parse_amount
-from backend.workdays import TEHRAN, add_working_days, holidays
+from backend.workdays import add_working_days, holidays
 from backend.workflows import Refused
 from dialogs.staff import HANDLERS
 from locales.catalogs import message_ids
 from tests.staff.conftest import run_backend
+
+TEHRAN = ZoneInfo("Asia/Tehran")  # the default TIMEZONE
 
 
 def test_add_staff_normalizes_the_phone(session: Session) -> None:
@@ -55,7 +58,7 @@ def test_every_refusal_of_the_backend_has_a_message() -> None:
     raised = {
         code
         for path in Path("backend").rglob("*.py")
-        for code in re.findall(r'Refused\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8"))
+        for code in re.findall(r'\bRefused\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8"))
     }
     assert {"wrong_status", "statement_unpaid", "nothing_to_pay"} <= raised
     assert {f"refused.{code}" for code in raised} <= message_ids("fa")

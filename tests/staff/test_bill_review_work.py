@@ -5,15 +5,11 @@ from sqlmodel import Session, col, select
 from backend.constants import EventAction, NoticeKind, RequestStatus, StaffRole
 from backend.models import Bill, Customer, Notice, RequestEvent, Staff, Subscription
 from dialogs.staff import REASON_PREFIX, REJECTED, UPHELD
-from tests.dialogs.chat import ChatUser
-from tests.staff.conftest import (
-    JPEG,
-    Hire,
-    file_review,
-    history_of,
-    latest_bill,
-    request_of,
-)
+from tests.helpers.chat import ChatUser
+from tests.helpers.filing import history_of, latest_bill, request_of
+from tests.helpers.samples import METER_PHOTO as JPEG
+from tests.helpers.staff import Hire
+from tests.staff.conftest import file_review
 
 A = EventAction
 SUBSCRIBER = "subscriber:telegram"

@@ -9,7 +9,8 @@ from backend.models import Bill, Notice, NoticeDelivery, Subscription, utcnow
 from backend.service_requests import file_bill_review
 from backend.staff import QUEUE_PAGE_SIZE
 from dialogs.staff import QUEUE_SHOW
-from tests.staff.conftest import Hire, StaffChat, request_of
+from tests.helpers.filing import request_of
+from tests.helpers.staff import Hire, StaffChat
 
 
 def file_reviews(session: Session, subscription: Subscription, count: int) -> list[str]:

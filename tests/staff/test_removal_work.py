@@ -14,7 +14,9 @@ from backend.constants import (
 from backend.models import Notice, Payment, Subscription, utcnow
 from backend.settings import Settings
 from dialogs.staff import METHOD_PREFIX
-from tests.staff.conftest import Hire, file_removal, history_of, request_of
+from tests.helpers.filing import history_of, request_of
+from tests.helpers.staff import Hire
+from tests.staff.conftest import file_removal
 
 A, S = EventAction, RequestStatus
 SUBSCRIBER = subscriber_actor("telegram")

@@ -13,10 +13,11 @@ from backend.identifiers import mask_mobile
 from backend.models import Bill
 from backend.tracking import find_tracking_code
 from locales.values import PLAIN, Code, Msg, Rials, render
-from tests.bot.test_shell import JPEG, run_shell
-from tests.notifications.subscribers import console_sms
-from tests.removal.test_shell import DEMO_BILL_ID, Shell
-from tests.staff.conftest import history_of, request_of, run_backend
+from tests.helpers.filing import history_of, request_of
+from tests.helpers.samples import SHELL_METER_PHOTO as JPEG
+from tests.helpers.shell import DEMO_BILL_ID, Shell, run_shell
+from tests.helpers.subscribers import console_sms
+from tests.staff.conftest import run_backend
 
 A, S = EventAction, RequestStatus
 SUBSCRIBER = subscriber_actor(Channel.SHELL)

@@ -1,0 +1,1 @@
+"""The channel layer: messengers and SMS gateways, their clients, limiter and error rule."""

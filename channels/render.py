@@ -1,0 +1,85 @@
+"""A notice or broadcast as each channel shows it: its catalog message, typed parameters, the
+SMS cut, messages split to what a messenger takes."""
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from backend.broadcasts import OUTAGE_KEY
+from backend.constants import Channel
+from channels.registry import MESSENGERS
+from channels.sms.text import fit_to_parts
+from locales.values import Code, Markup, Msg, Rials, localize_digits, render, tehran_date
+
+# SMS is plain text; a code needs no bidi isolates there, and some handsets show them as boxes.
+DAY_LENGTH = len("2026-01-01")
+SMS_MARKUP = Markup(escape=lambda text: text, code=lambda text: text)
+
+
+def typed_param(name: str, value: Any) -> Any:
+    """A stored parameter as the value type its name says (backend.notices' convention)."""
+    if value is None:
+        return None
+    if name == "code":
+        return Code(str(value))
+    if name.endswith("_rials"):
+        return Rials(int(value))
+    if name.endswith("_date"):
+        if isinstance(value, str):  # stored ISO: a day, or a moment such as a deadline
+            value = (
+                date.fromisoformat(value)
+                if len(value) == DAY_LENGTH
+                else datetime.fromisoformat(value)
+            )
+        # A moment is shown as the day it falls on in Iran.
+        return tehran_date(value) if isinstance(value, datetime) else value
+    return value
+
+
+def notice_message(kind: str, params: Mapping[str, Any]) -> Msg:
+    return Msg(f"notice.{kind}", {name: typed_param(name, v) for name, v in params.items()})
+
+
+def broadcast_message(message_key: str, params: dict[str, Any], locale: str) -> Msg:
+    """The message a subscriber reading `locale` gets (times in their digits)."""
+    if message_key != OUTAGE_KEY:
+        return Msg(message_key, params)
+    reason = params["reason"]
+    return Msg(
+        OUTAGE_KEY,
+        {
+            "place": params["place"],
+            "day": date.fromisoformat(params["day"]),
+            "start": localize_digits(params["start"], locale),
+            "end": localize_digits(params["end"], locale),
+            "reason": Msg(f"broadcast.reason.{reason}") if reason else params["reason_text"],
+        },
+    )
+
+
+def render_for_channel(
+    message: Msg, channel: Channel, locale: str, max_parts: int, sms_tail: Msg | None = None
+) -> str:
+    """Telegram's HTML, Bale's plain text, or plain text cut to `max_parts` SMS parts.
+
+    An SMS has no buttons: `sms_tail` (a payment link) stands in for them, kept whole.
+    """
+    if channel in MESSENGERS:
+        return render(message, locale, MESSENGERS[channel].markup)
+    tail = "\n" + render(sms_tail, locale, SMS_MARKUP) if sms_tail is not None else ""
+    return fit_to_parts(render(message, locale, SMS_MARKUP), max_parts, tail=tail)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """`text` in parts of at most `limit` characters, cut at line ends where there are any
+    (markup never spans lines here), else at the last space, else hard."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = text.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip("\n ")
+    return [*parts, text] if text or not parts else parts

@@ -1,0 +1,28 @@
+"""Staff commands inside the bots: the work queue, a request's file, and each workflow step.
+
+`commands` parses and runs the commands, `show` renders a request for a role, `steps` holds the
+button flows, `lines` the pieces their replies share.
+"""
+
+from dialogs.staff.commands import HANDLERS, run_staff_command
+from dialogs.staff.lines import stacked_lines
+from dialogs.staff.steps import (
+    METHOD_PREFIX,
+    QUEUE_SHOW,
+    REASON_PREFIX,
+    REJECTED,
+    STEPS,
+    UPHELD,
+)
+
+__all__ = [
+    "HANDLERS",
+    "METHOD_PREFIX",
+    "QUEUE_SHOW",
+    "REASON_PREFIX",
+    "REJECTED",
+    "STEPS",
+    "UPHELD",
+    "run_staff_command",
+    "stacked_lines",
+]

@@ -1,0 +1,370 @@
+"""Staff commands: who may run them, parsing `/command CODE [ARGUMENT]`, and running each one."""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from backend import actions
+from backend import staff as rules
+from backend.constants import (
+    DeliveryState,
+    EventAction,
+    MeterTestResult,
+    PaymentMethod,
+    RejectionReason,
+)
+from backend.identifiers import InvalidIdentifier, to_ascii_digits
+from backend.models import ServiceRequest, Staff
+from backend.notice_status import deliveries_of
+from backend.staff import QueueSection
+from backend.tracking import parse_tracking_code
+from backend.workflows import Refused, find_transition
+from channels.replies import Reply
+from dialogs import states
+from dialogs.engine import Context
+from dialogs.staff.lines import code_of, stacked_lines, statement_line
+from dialogs.staff.show import history_page, show
+from locales.values import Code, Msg, Rials
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Context, Staff, str], None]
+RequestHandler = Callable[[Context, Staff, ServiceRequest, str], None]
+ALL_KINDS = "all"
+
+
+def _refusal_params(refusal: Refused) -> dict[str, Any]:
+    """Refused's parameters as message values: labels for codes, rials for amounts."""
+    params: dict[str, Any] = {}
+    for name, value in refusal.params.items():
+        if name in ("status", "kind"):
+            params[name] = Msg(f"{name}.{value}")
+        elif name.endswith("_rials"):
+            params[name] = Rials(value)
+        else:
+            params[name] = value
+    return params
+
+
+def guarded(
+    ctx: Context, command: str, work: Callable[[Staff], None], refused: Callable[..., None]
+) -> bool:
+    """Runs `work` for the staff member if their role may run `command`; False for anyone else.
+
+    A refusal undoes just what `work` did (a savepoint): the conversation itself still commits.
+    """
+    staff = rules.authorize(
+        ctx.session, channel=ctx.event.channel, user_id=ctx.event.user_id, command=command
+    )
+    if staff is None:
+        return False
+    log.info("staff:%s runs %s", staff.id, command)
+    try:
+        with ctx.session.begin_nested():
+            work(staff)
+    except Refused as refusal:
+        refused(f"refused.{refusal.code}", **_refusal_params(refusal))
+    return True
+
+
+def run_staff_command(ctx: Context, name: str, argument: str) -> bool:
+    """The engine's hook for commands it does not know: staff commands, for whoever may run them."""
+    handler = HANDLERS.get(name)
+    if handler is None:
+        return False
+    return guarded(ctx, name, lambda staff: handler(ctx, staff, argument), ctx.say)
+
+
+def _usage(ctx: Context, command: str) -> None:
+    ctx.say("staff.usage", usage=Msg(f"staff.help.{command}"))
+
+
+def _on_request(command: str, handler: RequestHandler, *, needs_argument: bool) -> Handler:
+    """A command of the form `/command CODE [ARGUMENT]`: finds the request, then runs `handler`."""
+
+    def run(ctx: Context, staff: Staff, argument: str) -> None:
+        code_text, _, rest = argument.partition(" ")
+        rest = rest.strip()
+        if not code_text or (needs_argument and not rest):
+            _usage(ctx, command)
+            return
+        try:
+            code = parse_tracking_code(code_text)
+        except InvalidIdentifier as error:
+            ctx.say(f"track.invalid_{error.reason}")
+            return
+        request = rules.request_by_code(ctx.session, code)
+        if request is None:
+            ctx.say("track.not_found", code=Code(code))
+        else:
+            handler(ctx, staff, request, rest)
+
+    return run
+
+
+def staff_draft(ctx: Context, request: ServiceRequest, **values: Any) -> None:
+    """Starts a staff dialog about `request`; /cancel and the draft's expiry end it."""
+    ctx.draft["staff"] = {"request_id": request.id, **values}
+
+
+def draft_request(ctx: Context) -> ServiceRequest:
+    return rules.locked_request(ctx.session, ctx.draft["staff"]["request_id"])
+
+
+# --- Listing and looking ---
+
+
+def staffhelp(ctx: Context, staff: Staff, argument: str) -> None:
+    role = Msg(f"staff.role.{staff.role}")
+    head = Msg("staff.help_head", {"name": staff.full_name, "role": role})
+    helps = [Msg(f"staff.help.{command}") for command in rules.commands_of(staff)]
+    ctx.replies.append(Reply(stacked_lines([head, *helps])))
+
+
+def queue(ctx: Context, staff: Staff, argument: str) -> None:
+    _open_queue(ctx, None)
+
+
+def overdue(ctx: Context, staff: Staff, argument: str) -> None:
+    _open_queue(ctx, QueueSection.OVERDUE)
+
+
+def _open_queue(ctx: Context, section: QueueSection | None) -> None:
+    ctx.conversation.data["staff_queue"] = {"section": section, "kind": ALL_KINDS, "page": 0}
+    ctx.go(states.STAFF_QUEUE)
+
+
+def history(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
+    page = to_ascii_digits(rest)
+    if page and not page.isdecimal():
+        _usage(ctx, "history")
+        return
+    ctx.replies.append(history_page(ctx, request, int(page or 1)))
+
+
+def notices(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
+    assert request.id is not None
+    found = deliveries_of(ctx.session, request.id)
+    lines = [Msg("staff.notices.head", {"code": code_of(request), "count": len(found)})]
+    for notice in found:
+        kind = Msg(f"staff.notice_kind.{notice.kind}")
+        lines.append(Msg("staff.notices.notice", {"when": notice.created_at, "kind": kind}))
+        lines += [
+            Msg(
+                "staff.notices.delivery",
+                {
+                    "channel": Msg(f"staff.channel.{d.channel}"),
+                    "state": Msg(f"staff.delivery.{DeliveryState(d.state).name.lower()}"),
+                    "attempts": d.attempts,
+                },
+            )
+            for d in notice.deliveries
+        ] or [Msg("staff.notices.not_sent")]
+    ctx.replies.append(Reply(stacked_lines(lines)))
+
+
+# --- Moving requests on ---
+
+
+def take(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
+    actions.take(ctx.session, request, staff, now=ctx.now, settings=ctx.settings)
+    ctx.say("staff.taken", code=code_of(request))
+
+
+def assign(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
+    rules.ensure_open(request)
+    staff_draft(ctx, request)
+    ctx.go(states.STAFF_ASSIGN)
+
+
+def decide(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
+    decision, _, detail = rest.partition(" ")
+    reason, _, explanation = detail.strip().partition(" ")
+    if not decision:
+        find_transition(request, EventAction.UPHOLD)  # refused before any question is asked
+        staff_draft(ctx, request)
+        ctx.go(states.STAFF_DECIDE)
+    elif decision == "upheld" and detail:
+        uphold(ctx, staff, request, rules.parse_amount(detail))
+    elif decision == "rejected" and reason in set(RejectionReason) and explanation:
+        reject(ctx, staff, request, RejectionReason(reason), explanation)
+    else:
+        _usage(ctx, "decide")
+
+
+def uphold(ctx: Context, staff: Staff, request: ServiceRequest, amount: int) -> None:
+    took_effect = actions.uphold(
+        ctx.session,
+        request,
+        staff,
+        corrected_amount_rials=amount,
+        note=None,
+        now=ctx.now,
+        settings=ctx.settings,
+    )
+    assert request.proposed_amount_rials is not None
+    params: dict[str, Any] = {
+        "code": code_of(request),
+        "amount": Rials(request.proposed_amount_rials),
+    }
+    if took_effect:
+        ctx.say("staff.corrected", **params)
+    else:
+        ctx.say(
+            "staff.awaiting_approval", limit=Rials(ctx.settings.two_person_limit_rials), **params
+        )
+
+
+def reject(
+    ctx: Context, staff: Staff, request: ServiceRequest, reason: RejectionReason, text: str
+) -> None:
+    actions.reject(
+        ctx.session,
+        request,
+        staff,
+        reason=reason,
+        note=rules.clean_text(text),
+        now=ctx.now,
+        settings=ctx.settings,
+    )
+    ctx.say("staff.rejected", code=code_of(request), reason=Msg(f"staff.rejection.{reason}"))
+
+
+def approve(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
+    actions.approve(ctx.session, request, staff, now=ctx.now, settings=ctx.settings)
+    assert request.proposed_amount_rials is not None
+    ctx.say("staff.approved", code=code_of(request), amount=Rials(request.proposed_amount_rials))
+
+
+def fee(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
+    amount = rules.parse_amount(rest)
+    actions.announce_fee(
+        ctx.session, request, staff, amount_rials=amount, now=ctx.now, settings=ctx.settings
+    )
+    ctx.say("staff.fee_announced", code=code_of(request), amount=Rials(amount))
+
+
+def paid(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
+    typed_reference, _, method = rest.partition(" ")
+    reference = rules.clean_reference(typed_reference)
+    if method.strip() in set(PaymentMethod):
+        record_paid(ctx, staff, request, reference, PaymentMethod(method.strip()))
+    elif method.strip():
+        _usage(ctx, "paid")
+    elif rules.payable(ctx.session, request, reference) is None:
+        ctx.say("staff.paid_already", code=code_of(request), reference=Code(reference))
+    else:
+        staff_draft(ctx, request, reference=reference)
+        ctx.go(states.STAFF_PAID_METHOD)
+
+
+def record_paid(
+    ctx: Context, staff: Staff, request: ServiceRequest, reference: str, method: PaymentMethod
+) -> None:
+    payment = rules.record_desk_payment(
+        ctx.session,
+        request,
+        staff,
+        provider_ref=reference,
+        method=method,
+        now=ctx.now,
+        settings=ctx.settings,
+    )
+    if payment is None:
+        ctx.say("staff.paid_already", code=code_of(request), reference=Code(reference))
+    else:
+        ctx.say(
+            "staff.payment_recorded",
+            code=code_of(request),
+            amount=Rials(payment.amount_rials),
+            method=Msg(f"staff.method.{method}"),
+            status=Msg(f"status.{request.status}"),
+        )
+
+
+def metertest(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
+    result, _, reading = rest.partition(" ")
+    if result not in set(MeterTestResult) or not reading.strip():
+        _usage(ctx, "metertest")
+        return
+    value = rules.parse_reading(reading)
+    actions.record_meter_test(
+        ctx.session,
+        request,
+        staff,
+        result=MeterTestResult(result),
+        reading=value,
+        now=ctx.now,
+        settings=ctx.settings,
+    )
+    outcome = Msg(f"staff.meter.{result}")
+    ctx.say("staff.meter_tested", code=code_of(request), result=outcome, reading=value)
+
+
+def terms(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
+    actions.announce_terms(
+        ctx.session,
+        request,
+        staff,
+        terms=rules.clean_text(rest),
+        now=ctx.now,
+        settings=ctx.settings,
+    )
+    ctx.say("staff.terms_announced", code=code_of(request))
+
+
+def collected(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
+    reading = rules.parse_reading(rest)
+    actions.collect(
+        ctx.session, request, staff, final_reading=reading, now=ctx.now, settings=ctx.settings
+    )
+    ctx.say("staff.collected", code=code_of(request), reading=reading)
+
+
+def statement(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
+    amount = rules.parse_amount(rest, signed=True)
+    actions.issue_statement(
+        ctx.session, request, staff, amount_rials=amount, now=ctx.now, settings=ctx.settings
+    )
+    ctx.say("staff.statement_issued", code=code_of(request), statement=statement_line(amount))
+
+
+def settle(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
+    actions.settle(ctx.session, request, staff, now=ctx.now, settings=ctx.settings)
+    ctx.say("staff.settled", code=code_of(request))
+
+
+def close(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
+    actions.close(ctx.session, request, staff, now=ctx.now, settings=ctx.settings)
+    ctx.say("staff.closed", code=code_of(request))
+
+
+def note(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
+    actions.add_note(ctx.session, request, staff, text=rules.clean_text(rest), now=ctx.now)
+    ctx.say("staff.noted", code=code_of(request))
+
+
+HANDLERS: dict[str, Handler] = {
+    "staffhelp": staffhelp,
+    "queue": queue,
+    "overdue": overdue,
+    "show": _on_request("show", show, needs_argument=False),
+    "history": _on_request("history", history, needs_argument=False),
+    "notices": _on_request("notices", notices, needs_argument=False),
+    "note": _on_request("note", note, needs_argument=True),
+    "take": _on_request("take", take, needs_argument=False),
+    "assign": _on_request("assign", assign, needs_argument=False),
+    "decide": _on_request("decide", decide, needs_argument=False),
+    "approve": _on_request("approve", approve, needs_argument=False),
+    "fee": _on_request("fee", fee, needs_argument=True),
+    "paid": _on_request("paid", paid, needs_argument=True),
+    "metertest": _on_request("metertest", metertest, needs_argument=True),
+    "terms": _on_request("terms", terms, needs_argument=True),
+    "collected": _on_request("collected", collected, needs_argument=True),
+    "statement": _on_request("statement", statement, needs_argument=True),
+    "settle": _on_request("settle", settle, needs_argument=False),
+    "close": _on_request("close", close, needs_argument=False),
+}
+
+
+# --- The staff dialogs' steps ---

@@ -1,0 +1,329 @@
+"""The staff dialogs' steps: the work queue, the button flows of /assign, /decide and /paid, and
+the full history's page buttons."""
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from backend import actions
+from backend import staff as rules
+from backend.constants import PaymentMethod, RejectionReason, RequestKind
+from backend.models import Bill, ServiceRequest, Staff
+from backend.staff import QueueSection
+from channels.replies import Button, Reply
+from dialogs import states
+from dialogs.engine import Context, Step
+from dialogs.menu import MenuStep
+from dialogs.staff.commands import (
+    ALL_KINDS,
+    draft_request,
+    guarded,
+    record_paid,
+    reject,
+    uphold,
+)
+from dialogs.staff.lines import code_of, stacked_lines
+from dialogs.staff.show import HISTORY_PREFIX, history_page, show
+from locales.values import Msg, Rials, tehran_date
+
+
+class StaffStep(Step):
+    """A step of a staff dialog: every input passes the same permission check as the command."""
+
+    command: ClassVar[str]
+    back: ClassVar[str | None] = states.MENU
+    help = "staff.step_help"
+
+    def prompt(self, ctx: Context) -> Reply:
+        staff = rules.authorize(
+            ctx.session, channel=ctx.event.channel, user_id=ctx.event.user_id, command=self.command
+        )
+        if staff is None:
+            # Someone who lost the role meanwhile is back at the menu, like anyone who is not staff.
+            ctx.conversation.state = states.MENU
+            return MenuStep().prompt(ctx)
+        return self.ask(ctx, staff)
+
+    def ask(self, ctx: Context, staff: Staff) -> Reply:
+        raise NotImplementedError
+
+    def command_for(self, value: str) -> str:
+        return self.command
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        self._guard(ctx, self.command_for(value), lambda staff: self.choose(ctx, staff, value))
+
+    def on_text(self, ctx: Context, text: str) -> None:
+        self._guard(ctx, self.command, lambda staff: self.typed(ctx, staff, text))
+
+    def choose(self, ctx: Context, staff: Staff, value: str) -> None:
+        ctx.retry("input.button_expired")
+
+    def typed(self, ctx: Context, staff: Staff, text: str) -> None:
+        ctx.retry("input.use_buttons")
+
+    @staticmethod
+    def _guard(ctx: Context, command: str, work: Callable[[Staff], None]) -> None:
+        if not guarded(ctx, command, work, ctx.retry):
+            ctx.say("input.unknown_command")
+            ctx.reset()
+
+
+QUEUE_PREFIX = "staff_q:"
+QUEUE_SHOW = QUEUE_PREFIX + "show:"
+
+
+class QueueStep(StaffStep):
+    name = states.STAFF_QUEUE
+    command = "queue"
+    back = None  # staff leave the queue with any other command
+
+    def ask(self, ctx: Context, staff: Staff) -> Reply:
+        stored = ctx.conversation.data["staff_queue"]
+        kind = None if stored["kind"] == ALL_KINDS else RequestKind(stored["kind"])
+        view = rules.queue_view(
+            ctx.session,
+            staff=staff,
+            section=QueueSection(stored["section"]) if stored["section"] else None,
+            kind=kind,
+            page=stored["page"],
+            now=ctx.now,
+        )
+        stored.update(section=view.section, page=view.page)  # what the buttons page through
+        head = Msg(
+            "staff.queue.head",
+            {
+                "section": Msg(f"staff.queue.section_{view.section}"),
+                "kind": Msg(f"kind.{kind}") if kind else Msg("staff.queue.all_kinds"),
+                "total": view.counts[view.section],
+                "page": view.page + 1,
+                "pages": view.pages,
+            },
+        )
+        items = [self._item(ctx, request) for request in view.requests]
+        text = stacked_lines([head, *(items or [Msg("staff.queue.empty")])])
+        return Reply(text, self._buttons(view))
+
+    @staticmethod
+    def _buttons(view: rules.QueueView) -> list[list[Button]]:
+        """A button per request shown, the pages, the sections with their counts, the kinds."""
+        buttons = [
+            [Button(Msg("staff.queue.show", {"code": code_of(r)}), f"{QUEUE_SHOW}{r.id}")]
+            for r in view.requests
+        ]
+        pager = []
+        if view.page > 0:
+            pager.append(Button(Msg("staff.queue.previous"), f"{QUEUE_PREFIX}p:{view.page - 1}"))
+        if view.page + 1 < view.pages:
+            pager.append(Button(Msg("staff.queue.next"), f"{QUEUE_PREFIX}p:{view.page + 1}"))
+        buttons += [pager] if pager else []
+        sections = [
+            Button(
+                Msg(
+                    "staff.queue.section_button",
+                    {"section": Msg(f"staff.queue.section_{s}"), "count": count},
+                ),
+                f"{QUEUE_PREFIX}s:{s}",
+            )
+            for s, count in view.counts.items()
+        ]
+        kinds = [Button(Msg("staff.queue.all_kinds"), f"{QUEUE_PREFIX}k:{ALL_KINDS}")]
+        kinds += [Button(Msg(f"kind.{k}"), f"{QUEUE_PREFIX}k:{k}") for k in RequestKind]
+        return [*buttons, sections, kinds]
+
+    @staticmethod
+    def _item(ctx: Context, request: ServiceRequest) -> Msg:
+        params: dict[str, Any] = {
+            "code": code_of(request),
+            "kind": Msg(f"kind.{request.kind}"),
+            "status": Msg(f"status.{request.status}"),
+        }
+        deadline = request.step_deadline
+        if deadline is None:
+            return Msg("staff.queue.item_waiting", params)
+        key = "staff.queue.item_overdue" if deadline < ctx.now else "staff.queue.item"
+        return Msg(key, {**params, "deadline": tehran_date(deadline)})
+
+    def command_for(self, value: str) -> str:
+        return "show" if value.startswith(QUEUE_SHOW) else self.command
+
+    def choose(self, ctx: Context, staff: Staff, value: str) -> None:
+        what, _, argument = value.removeprefix(QUEUE_PREFIX).partition(":")
+        if what == "show":
+            request = rules.locked_request(ctx.session, int(argument))
+            show(ctx, staff, request, "")
+            return  # the queue's buttons stay usable
+        view = ctx.conversation.data["staff_queue"]
+        if what == "p":
+            view["page"] = int(argument)
+        else:
+            view.update({{"s": "section", "k": "kind"}[what]: argument, "page": 0})
+        ctx.go(self.name)
+
+
+ASSIGN_PREFIX = "staff_assign:"
+
+
+class AssignStep(StaffStep):
+    name = states.STAFF_ASSIGN
+    command = "assign"
+
+    def ask(self, ctx: Context, staff: Staff) -> Reply:
+        request = draft_request(ctx)
+        candidates = rules.eligible_assignees(ctx.session, request)
+        buttons = [
+            [
+                Button(
+                    Msg(
+                        "staff.assign.button",
+                        {"name": c.full_name, "role": Msg(f"staff.role.{c.role}")},
+                    ),
+                    f"{ASSIGN_PREFIX}{c.id}",
+                )
+            ]
+            for c in candidates
+        ]
+        key = "staff.assign.prompt" if candidates else "staff.assign.nobody"
+        return Reply(Msg(key, {"code": code_of(request)}), buttons)
+
+    def choose(self, ctx: Context, staff: Staff, value: str) -> None:
+        request = draft_request(ctx)
+        chosen = int(value.removeprefix(ASSIGN_PREFIX))
+        assignee = next(
+            (c for c in rules.eligible_assignees(ctx.session, request) if c.id == chosen), None
+        )
+        if assignee is None:  # deactivated, or the request moved on, since the list was shown
+            ctx.retry("input.button_expired")
+            return
+        actions.assign(ctx.session, request, assignee, by=staff, now=ctx.now, settings=ctx.settings)
+        ctx.say("staff.assigned", code=code_of(request), name=assignee.full_name)
+        ctx.reset()
+
+
+UPHELD, REJECTED = "staff_decide:upheld", "staff_decide:rejected"
+
+
+class DecideStep(StaffStep):
+    name = states.STAFF_DECIDE
+    command = "decide"
+
+    def ask(self, ctx: Context, staff: Staff) -> Reply:
+        request = draft_request(ctx)
+        return Reply(
+            Msg("staff.decide.prompt", {"code": code_of(request)}),
+            [
+                [Button(Msg("staff.decide.upheld"), UPHELD)],
+                [Button(Msg("staff.decide.rejected"), REJECTED)],
+            ],
+        )
+
+    def choose(self, ctx: Context, staff: Staff, value: str) -> None:
+        ctx.go(states.STAFF_DECIDE_AMOUNT if value == UPHELD else states.STAFF_DECIDE_REASON)
+
+
+class DecideAmountStep(StaffStep):
+    name = states.STAFF_DECIDE_AMOUNT
+    command = "decide"
+    back = states.STAFF_DECIDE
+
+    def ask(self, ctx: Context, staff: Staff) -> Reply:
+        request = draft_request(ctx)
+        assert request.disputed_bill_id is not None  # only reviews get here
+        bill = ctx.session.get(Bill, request.disputed_bill_id)
+        assert bill is not None
+        return Reply(Msg("staff.decide.ask_amount", {"amount": Rials(bill.amount_rials)}))
+
+    def typed(self, ctx: Context, staff: Staff, text: str) -> None:
+        uphold(ctx, staff, draft_request(ctx), rules.parse_amount(text))
+        ctx.reset()
+
+
+REASON_PREFIX = "staff_reason:"
+
+
+class DecideReasonStep(StaffStep):
+    name = states.STAFF_DECIDE_REASON
+    command = "decide"
+    back = states.STAFF_DECIDE
+
+    def ask(self, ctx: Context, staff: Staff) -> Reply:
+        buttons = [
+            [Button(Msg(f"staff.rejection.{reason}"), f"{REASON_PREFIX}{reason}")]
+            for reason in RejectionReason
+        ]
+        return Reply(Msg("staff.decide.ask_reason"), buttons)
+
+    def choose(self, ctx: Context, staff: Staff, value: str) -> None:
+        ctx.draft["staff"]["reason"] = RejectionReason(value.removeprefix(REASON_PREFIX))
+        ctx.go(states.STAFF_DECIDE_NOTE)
+
+
+class DecideNoteStep(StaffStep):
+    name = states.STAFF_DECIDE_NOTE
+    command = "decide"
+    back = states.STAFF_DECIDE_REASON
+
+    def ask(self, ctx: Context, staff: Staff) -> Reply:
+        return Reply(Msg("staff.decide.ask_note", {"max": rules.TEXT_MAX_CHARS}))
+
+    def typed(self, ctx: Context, staff: Staff, text: str) -> None:
+        reason = RejectionReason(ctx.draft["staff"]["reason"])
+        reject(ctx, staff, draft_request(ctx), reason, text)
+        ctx.reset()
+
+
+METHOD_PREFIX = "staff_method:"
+
+
+class PaidMethodStep(StaffStep):
+    name = states.STAFF_PAID_METHOD
+    command = "paid"
+
+    def ask(self, ctx: Context, staff: Staff) -> Reply:
+        request = draft_request(ctx)
+        payment = actions.pending_payment_of(ctx.session, request)
+        amount = Rials(payment.amount_rials if payment else 0)
+        buttons = [
+            [Button(Msg(f"staff.method.{m}"), f"{METHOD_PREFIX}{m}")] for m in rules.DESK_METHODS
+        ]
+        return Reply(
+            Msg("staff.paid.ask_method", {"code": code_of(request), "amount": amount}), buttons
+        )
+
+    def choose(self, ctx: Context, staff: Staff, value: str) -> None:
+        method = PaymentMethod(value.removeprefix(METHOD_PREFIX))
+        record_paid(ctx, staff, draft_request(ctx), ctx.draft["staff"]["reference"], method)
+        ctx.reset()
+
+
+class HistoryStep(StaffStep):
+    """The full history's buttons, wherever they were pressed; a step never entered."""
+
+    name = states.STAFF_HISTORY
+    command = "history"
+    standing_prefix = HISTORY_PREFIX
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        if not guarded(ctx, self.command, lambda staff: self.choose(ctx, staff, value), ctx.retry):
+            # Not staff (any more): the button is stale, and what they were doing goes on.
+            ctx.retry("input.button_expired")
+
+    def choose(self, ctx: Context, staff: Staff, value: str) -> None:
+        parts = value.split(":")
+        found = len(parts) == 3 and parts[1].isdecimal() and parts[2].isdecimal()
+        request = ctx.session.get(ServiceRequest, int(parts[1])) if found else None
+        if request is None:
+            ctx.retry("input.button_expired")
+            return
+        ctx.replies.append(history_page(ctx, request, int(parts[2])))  # where they were stays
+
+
+STEPS: list[Step] = [
+    QueueStep(),
+    AssignStep(),
+    DecideStep(),
+    DecideAmountStep(),
+    DecideReasonStep(),
+    DecideNoteStep(),
+    PaidMethodStep(),
+    HistoryStep(),
+]

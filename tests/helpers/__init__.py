@@ -1,0 +1,1 @@
+"""Helpers shared by the test folders: plain modules, imported by tests and conftest files alike."""
