@@ -35,7 +35,7 @@ from channels.registry import MESSENGERS
 from channels.render import notice_message, render_for_channel
 from channels.replies import Button
 from channels.request_buttons import request_buttons
-from channels.sms import MessageRef, SmsError, SmsProvider, send_sms
+from channels.sms import MessageRef, SmsError, SmsSource, send_sms
 from locales.catalogs import MissingMessage
 from locales.values import Msg, Rials
 from notifications.policy import sms_fallback
@@ -71,7 +71,7 @@ class Deliverer:
         *,
         db: sa.Engine,
         settings: Settings,
-        sms: Callable[[], SmsProvider],
+        sms: SmsSource,
         messenger: BlockingSender | None,
         clock: Callable[[], datetime],
     ) -> None:

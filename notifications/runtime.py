@@ -10,7 +10,7 @@ from backend.models import utcnow
 from backend.settings import Settings
 from channels.clients import blocking_sender
 from channels.registry import messenger_bots
-from channels.sms import SmsProvider, sms_provider
+from channels.sms import SharedProvider
 from notifications.delivery import Deliverer
 from notifications.outbox import Relay
 from notifications.queue import InlineQueue, JobCall, JobQueue, RqQueue, redis_connection
@@ -37,6 +37,7 @@ class Notifier:
         self.queue: JobQueue = queue or (
             RqQueue(self.redis) if self.redis is not None else InlineQueue(self.run)
         )
+        self.sms = SharedProvider(settings)
         self.deliverer = Deliverer(
             db=db, settings=settings, sms=self.sms, messenger=blocking_sender(settings), clock=clock
         )
@@ -51,9 +52,6 @@ class Notifier:
     @property
     def inline(self) -> bool:
         return isinstance(self.queue, InlineQueue)
-
-    def sms(self) -> SmsProvider:
-        return sms_provider(self.settings)
 
     def run(self, call: JobCall) -> None:
         """Runs one job here (what a worker does with it)."""

@@ -15,7 +15,13 @@ from channels.sms.base import (
     Tracked,
 )
 from channels.sms.httpapi import RetryPolicy
-from channels.sms.registry import make_provider, send_sms, sms_provider
+from channels.sms.registry import (
+    SharedProvider,
+    SmsSource,
+    make_provider,
+    send_sms,
+    sms_provider,
+)
 
 __all__ = [
     "DeliveryState",
@@ -25,9 +31,11 @@ __all__ = [
     "OutgoingSms",
     "RetryPolicy",
     "SendResult",
+    "SharedProvider",
     "SmsError",
     "SmsPermanentError",
     "SmsProvider",
+    "SmsSource",
     "SmsTemporaryError",
     "StatusResult",
     "Tracked",

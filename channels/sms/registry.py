@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from pydantic import SecretStr
@@ -53,6 +56,27 @@ def sms_provider(settings: Settings) -> SmsProvider:
 
 def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value() if value is not None else ""  # the adapter refuses ""
+
+
+SmsSource = Callable[[], AbstractContextManager[SmsProvider]]
+"""Where a caller gets the gateway for a `with` block: a provider of its own, or a shared one."""
+
+
+class SharedProvider:
+    """The settings' gateway, made once and lent to each `with` block without closing it: an
+    HTTP gateway's client (its connections, its TLS context) serves every send of the process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._provider: SmsProvider | None = None
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def __call__(self) -> Iterator[SmsProvider]:
+        with self._lock:
+            if self._provider is None:
+                self._provider = sms_provider(self._settings)
+        yield self._provider
 
 
 def send_sms(provider: SmsProvider, to: str, text: str, *, reference: str) -> Outcome:

@@ -25,7 +25,7 @@ from backend.constants import (
 from backend.db import session_scope
 from backend.models import Broadcast, utcnow
 from backend.settings import Settings
-from channels.sms import SmsProvider, sms_provider
+from channels.sms import SharedProvider, SmsSource
 from notifications.broadcasts.coordination import Coordination
 from notifications.broadcasts.progress import Progress
 from notifications.broadcasts.sending import Job, Sender
@@ -45,12 +45,12 @@ class Broadcaster:
         db: sa.Engine,
         *,
         clock: Callable[[], datetime] = utcnow,
-        sms: Callable[[], SmsProvider] | None = None,
+        sms: SmsSource | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.clock = clock
-        self.sms = sms or (lambda: sms_provider(settings))
+        self.sms = sms or SharedProvider(settings)
         lease = timedelta(seconds=settings.broadcast_lease_seconds)
         self.store = DeliveryStore(db, lease=lease, clock=clock)
         self.redis = redis_connection(settings.redis_url) if settings.redis_url else None

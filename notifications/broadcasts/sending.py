@@ -29,7 +29,7 @@ from channels.outcome import OutcomeKind
 from channels.ratelimit import CallVoided, bulk
 from channels.registry import messenger_bot
 from channels.render import broadcast_message, render_for_channel
-from channels.sms import OutgoingSms, SmsProvider
+from channels.sms import OutgoingSms, SmsSource
 from notifications.broadcasts.coordination import HEARTBEAT, Coordination
 from notifications.broadcasts.progress import Progress
 
@@ -67,7 +67,7 @@ class Sender:
         store: DeliveryStore,
         coordination: Coordination,
         progress: Progress,
-        sms: Callable[[], SmsProvider],
+        sms: SmsSource,
         clock: Callable[[], datetime],
         job: Job,
         name: str,
