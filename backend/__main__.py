@@ -43,7 +43,10 @@ def _import(importer: Callable[[Session, Path], ImportResult], path: Path) -> in
     except ImportFailed as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
-        print(f"nothing imported: {len(exc.errors)} error(s)", file=sys.stderr)
+        if exc.error_count > len(exc.errors):
+            more = exc.error_count - len(exc.errors)
+            print(f"… and {more} more error(s), not listed", file=sys.stderr)
+        print(f"nothing imported: {exc.error_count} error(s)", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"cannot read {path}: {exc.strerror or exc}", file=sys.stderr)

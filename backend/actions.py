@@ -20,6 +20,7 @@ from backend.constants import (
     RejectionReason,
     RequestKind,
     RequestStatus,
+    SubscriptionStatus,
 )
 from backend.identifiers import make_payment_id
 from backend.models import (
@@ -35,6 +36,13 @@ from backend.settings import Settings
 from backend.workflows import FEE_PAID_STATUSES, Refused, apply, find_transition
 
 SYSTEM = "system"
+# What staff may type, checked before anything is stored: an amount of the corrected bill must
+# fit its payment ID (below 100,000,000,000 rials), a reading an eight-digit meter. A number out
+# of them is refused where it is typed, never left to fail later (at /approve, in the database).
+MIN_AMOUNT_RIALS = 1_000
+MAX_AMOUNT_RIALS = 10_000_000_000
+MAX_READING = 99_999_999
+EXPLANATION_MIN_LETTERS = 10  # a rejection's explanation to the subscriber
 
 
 def staff_actor(staff: Staff) -> str:
@@ -45,9 +53,23 @@ def subscriber_actor(channel: str) -> str:
     return f"subscriber:{channel}"
 
 
-def _amount(value: int) -> int:
-    if value < 0:
+def _amount(value: int, *, zero: bool = False, signed: bool = False) -> int:
+    """`value` if it is within the bounds: MIN_AMOUNT_RIALS to MAX_AMOUNT_RIALS; also 0 where
+    `zero`, and as much below zero where `signed` (a credit)."""
+    if value < 0 and not signed:
         raise Refused("bad_amount")
+    if not (zero and value == 0) and not MIN_AMOUNT_RIALS <= abs(value) <= MAX_AMOUNT_RIALS:
+        raise Refused("amount_out_of_range", min_rials=MIN_AMOUNT_RIALS, max_rials=MAX_AMOUNT_RIALS)
+    return value
+
+
+def _reading(value: int, *, at_least: int = 0) -> int:
+    """A meter reading: a whole number from `at_least` (the meter test's, for the final one)
+    to MAX_READING."""
+    if value < at_least:
+        raise Refused("bad_reading")
+    if value > MAX_READING:
+        raise Refused("reading_out_of_range", max_reading=MAX_READING)
     return value
 
 
@@ -111,9 +133,16 @@ def uphold(
     A correction that changes the bill by more than the two-person limit waits for a supervisor.
     """
     original = _disputed_bill(session, request)
-    amount = _amount(corrected_amount_rials) // 1000 * 1000  # bills are in whole thousands
+    # A bill of nothing at all is a correction too. Bills are in whole thousands: an amount that
+    # is not is refused, never rounded behind the staff member's back.
+    amount = _amount(corrected_amount_rials, zero=True)
+    if amount % 1000:
+        rounded = amount // 1000 * 1000
+        raise Refused("not_whole_thousands", lower_rials=rounded, upper_rials=rounded + 1000)
     if amount == original.amount_rials:
         raise Refused("same_amount")
+    if amount > original.amount_rials:  # an upheld objection lowers the bill
+        raise Refused("correction_not_lower", original_rials=original.amount_rials)
     request.proposed_amount_rials = amount
     request.decision_note = note
     apply(
@@ -218,6 +247,10 @@ def reject(
     now: datetime,
     settings: Settings,
 ) -> None:
+    """Rejects the objection; the explanation, sent to the subscriber, says something: at least
+    EXPLANATION_MIN_LETTERS letters (not «.», nor a digit or two)."""
+    if sum(character.isalpha() for character in note) < EXPLANATION_MIN_LETTERS:
+        raise Refused("explanation_too_short", min_letters=EXPLANATION_MIN_LETTERS)
     request.decision_reason = reason
     request.decision_note = note
     apply(
@@ -266,8 +299,6 @@ def announce_fee(
 ) -> Payment:
     """The collection fee, once the applicant's ID card has come ("id_card_missing" before)."""
     amount = _amount(amount_rials)
-    if amount == 0:
-        raise Refused("bad_amount")
     find_transition(request, EventAction.ANNOUNCE_FEE)  # a wrong status says so first
     if id_card_missing(session, request):
         raise Refused("id_card_missing")
@@ -296,10 +327,8 @@ def record_meter_test(
     now: datetime,
     settings: Settings,
 ) -> None:
-    if reading < 0:
-        raise Refused("bad_reading")
     request.meter_test_result = result
-    request.meter_test_reading = reading
+    request.meter_test_reading = _reading(reading)
     apply(
         session,
         request,
@@ -357,9 +386,7 @@ def collect(
     now: datetime,
     settings: Settings,
 ) -> None:
-    if final_reading < (request.meter_test_reading or 0):
-        raise Refused("bad_reading")
-    request.final_reading = final_reading
+    request.final_reading = _reading(final_reading, at_least=request.meter_test_reading or 0)
     apply(
         session,
         request,
@@ -381,7 +408,7 @@ def issue_statement(
     settings: Settings,
 ) -> Payment | None:
     """The final statement: positive, the subscriber owes it (debt, damages); negative, a credit."""
-    request.statement_rials = amount_rials
+    request.statement_rials = _amount(amount_rials, zero=True, signed=True)
     payment = None
     if amount_rials > 0:
         payment = _new_payment(session, request, PaymentPurpose.FINAL_STATEMENT, amount_rials, now)
@@ -418,7 +445,16 @@ def settle(
 def close(
     session: Session, request: ServiceRequest, staff: Staff, *, now: datetime, settings: Settings
 ) -> None:
+    """Closes the request; a removal's close (its clearance) ends the subscription: it is
+    REMOVED from then on, and neither service takes it again."""
     apply(session, request, EventAction.CLOSE, actor=staff_actor(staff), now=now, settings=settings)
+    if request.kind == RequestKind.CONNECTION_REMOVAL:
+        subscription = session.get(Subscription, request.subscription_id, with_for_update=True)
+        assert subscription is not None  # subscriptions are never deleted
+        subscription.status = SubscriptionStatus.REMOVED
+        subscription.removed_at = now
+        session.add(subscription)
+        session.flush()
 
 
 def withdraw(

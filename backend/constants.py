@@ -136,8 +136,15 @@ class PaymentMethod(StrEnum):
     BANK = "bank"
 
 
+class OtpPurpose(StrEnum):
+    """What a one-time code proves: a code sent for one purpose is no answer for another."""
+
+    MOBILE = "mobile"  # the sender holds a subscription's registered mobile (a removal)
+    STAFF = "staff"  # the sender holds a staff member's phone: their account is bound to them
+
+
 class NoticeKind(StrEnum):
-    """What a notice to a subscriber is about; money, final results and codes are essential."""
+    """What a notice is about; money, final results, codes and staff bindings are essential."""
 
     RECEIPT = "receipt"
     UNDER_REVIEW = "under_review"
@@ -155,11 +162,14 @@ class NoticeKind(StrEnum):
     CLOSED = "closed"
     # A code proving a mobile (backend.otp): by SMS to that mobile, often before any request.
     ONE_TIME_CODE = "one_time_code"
+    # To each admin by SMS: a messenger account was bound to a staff member (backend.staff).
+    STAFF_BOUND = "staff_bound"
 
 
 ESSENTIAL_NOTICES = frozenset(
     {
         NoticeKind.ONE_TIME_CODE,
+        NoticeKind.STAFF_BOUND,
         NoticeKind.RESULT_CORRECTED,
         NoticeKind.RESULT_REJECTED,
         NoticeKind.FEE_DUE,

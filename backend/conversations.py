@@ -1,6 +1,7 @@
 """Persistence of dialog state: the per-user lock, redelivery guard and channel identities."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -8,6 +9,10 @@ from sqlmodel import Session, SQLModel, col, select
 
 from backend.constants import Channel
 from backend.models import ChannelIdentity, Conversation, Customer, ProcessedEvent
+
+# How long a handled event is remembered: beyond any platform's redelivery (Telegram keeps an
+# unconfirmed update for 24 hours).
+HANDLED_EVENTS_KEPT = timedelta(days=7)
 
 
 def _insert_if_absent(session: Session, table: type[SQLModel], **values: object) -> bool:
@@ -49,11 +54,78 @@ def lock_conversation(
     return session.exec(query).one()
 
 
-def claim_event(session: Session, *, channel: Channel, event_id: str, now: datetime) -> bool:
-    """False when this delivery was already handled (the claim commits with the handling)."""
-    return _insert_if_absent(
+def claim_event(
+    session: Session,
+    *,
+    channel: Channel,
+    event_id: str,
+    now: datetime,
+    window: timedelta | None = None,
+) -> bool:
+    """False when this delivery was already handled (the claim commits with the handling).
+
+    With a `window`, the id is a digest of the message rather than the channel's own id: it
+    names a repeat only within `window` of its handling, and is claimed anew after that.
+    """
+    if _insert_if_absent(
         session, ProcessedEvent, channel=channel, event_id=event_id, created_at=now
+    ):
+        return True
+    if window is None:
+        return False
+    reclaimed = session.execute(
+        sa.update(ProcessedEvent)
+        .where(
+            col(ProcessedEvent.channel) == channel,
+            col(ProcessedEvent.event_id) == event_id,
+            col(ProcessedEvent.created_at) <= now - window,
+        )
+        .values(created_at=now, answer=sa.null(), answered_at=None)
+        .returning(sa.literal_column("1"))
     )
+    return reclaimed.first() is not None
+
+
+def keep_answer(
+    session: Session, *, channel: Channel, event_id: str, answer: dict[str, Any]
+) -> None:
+    """Stores the answer with its claimed event, in the transaction of the handling."""
+    session.execute(
+        sa.update(ProcessedEvent)
+        .where(col(ProcessedEvent.channel) == channel, col(ProcessedEvent.event_id) == event_id)
+        .values(answer=answer)
+    )
+
+
+def unsent_answer(session: Session, *, channel: Channel, event_id: str) -> dict[str, Any] | None:
+    """The answer of a handled event that is not known to have gone out; None once it did."""
+    event = session.exec(
+        select(ProcessedEvent).where(
+            ProcessedEvent.channel == channel, ProcessedEvent.event_id == event_id
+        )
+    ).first()
+    return event.answer if event is not None and event.answered_at is None else None
+
+
+def mark_answered(session: Session, *, channel: Channel, event_id: str, now: datetime) -> None:
+    """The event's answer went out: a redelivery gets nothing now."""
+    session.execute(
+        sa.update(ProcessedEvent)
+        .where(
+            col(ProcessedEvent.channel) == channel,
+            col(ProcessedEvent.event_id) == event_id,
+            col(ProcessedEvent.answered_at).is_(None),
+        )
+        .values(answered_at=now)
+    )
+
+
+def prune_processed_events(session: Session, *, before: datetime) -> int:
+    """Forgets the events handled before `before`; how many were forgotten."""
+    pruned = session.execute(
+        sa.delete(ProcessedEvent).where(col(ProcessedEvent.created_at) < before)
+    )
+    return cast(sa.CursorResult[Any], pruned).rowcount
 
 
 def ensure_identity(session: Session, *, channel: Channel, user_id: str, now: datetime) -> None:

@@ -38,16 +38,26 @@ _HORIZONTAL_SPACE_RUN = re.compile(r"[^\S\n]+")
 _SPACE_AROUND_NEWLINE = re.compile(r" ?\n ?")
 
 
+# C0 controls but tab, line feed and carriage return; DEL; the C1 controls. NUL in particular:
+# PostgreSQL's text columns refuse it, so one in a description would fail the whole event.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    """Remove control characters (NUL, ESC, BEL…), keeping tabs and line breaks: for any input."""
+    return _CONTROLS.sub("", text)
+
+
 def normalize_text(text: str) -> str:
     """Normalize free text for storing and matching; Persian stays Persian.
 
-    NFKC folds presentation forms (ﻛ → ك) and odd spaces (NBSP → space) without touching
-    Persian letters or digits; Arabic ي ى ك then become Persian ی ک; runs of ZWNJ become one
-    ZWNJ (it is part of words, so it is kept); runs of spaces and tabs become one space, line
-    breaks are kept with the spaces around them removed; the ends are stripped. Digits are left
-    as typed.
+    Control characters are removed (strip_controls); NFKC folds presentation forms (ﻛ → ك) and
+    odd spaces (NBSP → space) without touching Persian letters or digits; Arabic ي ى ك then
+    become Persian ی ک; runs of ZWNJ become one ZWNJ (it is part of words, so it is kept); runs
+    of spaces and tabs become one space, line breaks are kept with the spaces around them
+    removed; the ends are stripped. Digits are left as typed.
     """
-    text = unicodedata.normalize("NFKC", text).translate(_ARABIC_TO_PERSIAN)
+    text = unicodedata.normalize("NFKC", strip_controls(text)).translate(_ARABIC_TO_PERSIAN)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _ZWNJ_RUN.sub(_ZWNJ, text)
     text = _HORIZONTAL_SPACE_RUN.sub(" ", text)
@@ -240,6 +250,26 @@ def payment_amount_rials(payment_id: str) -> int:
     if canonical is None:
         raise InvalidIdentifier(FORMAT, "a payment ID is 6 to 13 digits")
     return int(canonical[:-5]) * 1000
+
+
+# --- Numbers typed where an id or a count is expected ------------------------------------
+
+MAX_ROW_ID = 2_147_483_647  # PostgreSQL's integer: every id column, and what a count needs
+
+
+def parse_bounded_int(text: str, maximum: int = MAX_ROW_ID) -> int | None:
+    """A whole number from 0 to `maximum` typed in any of the three digit scripts, or None.
+
+    The digits are counted before int() sees them, so no length of input costs more than that.
+    """
+    digits = to_ascii_digits(strip_invisible(text)).strip()
+    if not _ASCII_DIGITS.fullmatch(digits):
+        return None
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > len(str(maximum)):
+        return None
+    value = int(significant)
+    return value if value <= maximum else None
 
 
 # --- Mobile numbers -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from backend.constants import (
     Channel,
     DeliveryState,
     NoticeKind,
+    OtpPurpose,
     PaymentMethod,
     PaymentPurpose,
     PaymentStatus,
@@ -23,7 +24,7 @@ from backend.constants import (
 )
 
 
-class UTCDateTime(sa.types.TypeDecorator):
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """Stores aware datetimes as UTC and always gives them back aware, on SQLite too."""
 
     impl = sa.DateTime(timezone=True)
@@ -74,6 +75,9 @@ class Subscription(SQLModel, table=True):
     tariff: str = Field(max_length=20)
     status: SubscriptionStatus = Field(default=SubscriptionStatus.ACTIVE, sa_type=sa.String(20))
     created_at: datetime = created_at_field()
+    # When a removal of the connection was closed with its clearance (status REMOVED then); an
+    # import may say REMOVED without a date.
+    removed_at: datetime | None = optional_time_field()
 
 
 class Bill(SQLModel, table=True):
@@ -197,17 +201,27 @@ class Conversation(SQLModel, table=True):
 
 
 class ProcessedEvent(SQLModel, table=True):
-    """Ids of inbound events already handled, so a redelivered one is handled once."""
+    """Ids of inbound events already handled, so a redelivered one is handled once, with the
+    answer they got until it is known to have been sent (a redelivery then sends it again).
+
+    Rows older than a few days are pruned (backend.conversations.prune_processed_events).
+    """
 
     __tablename__ = "processed_event"
 
     channel: Channel = Field(primary_key=True, sa_type=sa.String(20))
     event_id: str = Field(primary_key=True, max_length=64)
-    created_at: datetime = created_at_field()
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)
+    )
+    # The replies as message keys and parameters (channels.reply_json), not rendered text.
+    answer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    answered_at: datetime | None = optional_time_field()  # set once the answer went out
 
 
 class Staff(SQLModel, table=True):
-    """A member of staff; their messenger account is bound by verifying this phone."""
+    """A member of staff; a messenger account of theirs is bound (StaffBinding) once it has
+    shared this phone as its own contact and typed the code texted to it."""
 
     id: int | None = Field(default=None, primary_key=True)
     full_name: str = Field(max_length=200)
@@ -215,6 +229,19 @@ class Staff(SQLModel, table=True):
     role: StaffRole = Field(sa_type=sa.String(30))
     active: bool = True
     created_at: datetime = created_at_field()
+
+
+class StaffBinding(SQLModel, table=True):
+    """A messenger account that acts as a staff member: one staff member per account."""
+
+    __tablename__ = "staff_binding"
+    __table_args__ = (sa.UniqueConstraint("channel", "external_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    channel: Channel = Field(sa_type=sa.String(20))
+    external_user_id: str = Field(max_length=64)
+    bound_at: datetime = created_at_field()
 
 
 class Holiday(SQLModel, table=True):
@@ -282,13 +309,15 @@ class NoticeDelivery(SQLModel, table=True):
 
 
 class OtpChallenge(SQLModel, table=True):
-    """A one-time code sent by SMS to prove a subscription's registered mobile."""
+    """A one-time code sent by SMS to prove a mobile: a subscription's registered one, or a
+    staff member's phone (`purpose`)."""
 
     __tablename__ = "otp_challenge"
 
     id: int | None = Field(default=None, primary_key=True)
     channel: Channel = Field(sa_type=sa.String(20))
     user_id: str = Field(max_length=64)
+    purpose: OtpPurpose = Field(default=OtpPurpose.MOBILE, sa_type=sa.String(20))
     # The limits are per mobile: each check sums the wrong tries on its recent codes.
     mobile: str = Field(max_length=13, index=True)
     code_hash: str = Field(max_length=64)

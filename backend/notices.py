@@ -27,8 +27,9 @@ def queue_notice(
     """Adds a notice about `request` to the outbox; it is delivered only after commit.
 
     Parameters are stored as JSON, so their names say their types: `*_rials` amounts, `*_date`
-    dates (stored ISO), `code` the tracking code, `*_sealed` a sealed secret (seal_param);
-    anything else is text or a plain number.
+    dates (stored ISO), `*_at` moments shown with their hour, `code` the tracking code,
+    `*_sealed` a sealed secret (seal_param), `role` and `channel` a staff role and a channel
+    named in words; anything else is text or a plain number.
     """
     notice = Notice(
         request_id=request.id,

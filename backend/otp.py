@@ -1,4 +1,5 @@
-"""Proving a subscriber holds a mobile: the channel's word for it, or a one-time code by SMS."""
+"""Proving a sender holds a mobile: the channel's word for it, or a one-time code by SMS (a
+subscription's registered mobile; a staff member's phone, before their account is bound)."""
 
 import hmac
 import logging
@@ -11,7 +12,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
-from backend.constants import Channel, NoticeKind
+from backend.constants import Channel, NoticeKind, OtpPurpose
 from backend.identifiers import mask_mobile, normalize_code
 from backend.models import ChannelIdentity, OtpChallenge
 from backend.notices import queue_direct_notice, seal_param
@@ -95,10 +96,12 @@ def issue_code(
     locale: str,
     now: datetime,
     settings: Settings,
+    purpose: OtpPurpose = OtpPurpose.MOBILE,
 ) -> Issued:
     """A new code for `mobile`, unless it is cooling down or a code went to it moments ago.
 
-    Limits are per mobile, not per chat: many chats cannot multiply the guesses or the SMS. The
+    Limits are per mobile, not per chat or purpose: many chats, or asking for a removal's code
+    and a staff binding's in turn, cannot multiply the guesses or the SMS. The
     challenge keeps the code's keyed hash; the code goes by SMS as an essential notice of the
     outbox, written in this same transaction (no SMS for a code never stored), the code in its
     parameters sealed with the server's key, in `locale`.
@@ -130,6 +133,7 @@ def issue_code(
         OtpChallenge(
             channel=channel,
             user_id=user_id,
+            purpose=purpose,
             mobile=mobile,
             code_hash=_hash(settings, mobile, code),
             created_at=now,
@@ -150,8 +154,10 @@ def check_code(
     code: str,
     now: datetime,
     settings: Settings,
+    purpose: OtpPurpose = OtpPurpose.MOBILE,
 ) -> Checked:
-    """Checks a typed code against the latest one sent to this chat for `mobile`.
+    """Checks a typed code against the latest one sent to this chat for `mobile` and `purpose`
+    (a code that proves a subscription's mobile binds no staff account, nor the other way).
 
     Each wrong try counts against the mobile, across its codes and chats: OTP_MAX_ATTEMPTS
     wrong tries on the codes sent in the last OTP_COOLDOWN_MINUTES lock it (no check, no new
@@ -173,6 +179,7 @@ def check_code(
             OtpChallenge.channel == channel,
             OtpChallenge.user_id == user_id,
             OtpChallenge.mobile == mobile,
+            OtpChallenge.purpose == purpose,
         )
         .order_by(col(OtpChallenge.id).desc())
         .with_for_update()

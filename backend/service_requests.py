@@ -17,6 +17,7 @@ from backend.constants import (
     RequestKind,
     RequestStatus,
     ReviewReason,
+    SubscriptionStatus,
 )
 from backend.models import (
     Bill,
@@ -54,14 +55,61 @@ def find_subscription(session: Session, *, bill_id: str) -> Subscription | None:
     return session.exec(select(Subscription).where(Subscription.bill_id == bill_id)).first()
 
 
-def latest_bills(session: Session, *, subscription_id: int, limit: int) -> list[Bill]:
-    query = (
-        select(Bill)
-        .where(Bill.subscription_id == subscription_id)
-        .order_by(col(Bill.current_reading_date).desc(), col(Bill.id).desc())
-        .limit(limit)
+@dataclass(frozen=True)
+class BillChoice:
+    """A period's bill as it stands: its latest correction if it has one (the bill to pay), and
+    the original bill that correction replaced (no longer to be paid, nor reviewed)."""
+
+    bill: Bill
+    replaced: Bill | None = None
+
+
+def latest_bills(session: Session, *, subscription_id: int, limit: int) -> list[BillChoice]:
+    """The bills of the latest `limit` periods, newest first, each period's correction in place
+    of its original."""
+    originals = list(
+        session.exec(
+            select(Bill)
+            .where(Bill.subscription_id == subscription_id, col(Bill.corrects_bill_id).is_(None))
+            .order_by(col(Bill.current_reading_date).desc(), col(Bill.id).desc())
+            .limit(limit)
+        )
     )
-    return list(session.exec(query))
+    # A correction keeps its original's period (actions._correct), and the latest one stands.
+    corrections = session.exec(
+        select(Bill)
+        .where(
+            Bill.subscription_id == subscription_id,
+            col(Bill.corrects_bill_id).is_not(None),
+            col(Bill.jalali_year).in_({bill.jalali_year for bill in originals}),
+        )
+        .order_by(col(Bill.id))
+    )
+    latest = {(bill.jalali_year, bill.period): bill for bill in corrections}
+    choices = []
+    for original in originals:
+        correction = latest.get((original.jalali_year, original.period))
+        choices.append(BillChoice(correction, original) if correction else BillChoice(original))
+    return choices
+
+
+def replacement_of(session: Session, bill: Bill) -> Bill | None:
+    """The latest correction of the bill's period if the bill is not it: the bill to pay and to
+    review instead. None for a bill that stands."""
+    query = select(Bill).where(
+        Bill.subscription_id == bill.subscription_id,
+        Bill.jalali_year == bill.jalali_year,
+        Bill.period == bill.period,
+        col(Bill.corrects_bill_id).is_not(None),
+    )
+    latest = session.exec(query.order_by(col(Bill.id).desc())).first()
+    return latest if latest is not None and latest.id != bill.id else None
+
+
+def refuse_if_removed(subscription: Subscription) -> None:
+    """Neither service takes a subscription whose connection was removed for good."""
+    if subscription.status == SubscriptionStatus.REMOVED:
+        raise Refused("subscription_removed", bill_id=subscription.bill_id)
 
 
 def open_review_of_bill(session: Session, *, bill_id: int) -> ServiceRequest | None:
@@ -140,13 +188,15 @@ DOCUMENT_TYPES: dict[RequestKind, tuple[DocumentType, ...]] = {
 # be checked before any money is paid, which is not refunded (seed 001 §4). Once paid, the field
 # work is under way on the papers the request has.
 REMOVAL_PAPERS_STATUSES = frozenset({RequestStatus.SUBMITTED, RequestStatus.FEE_ANNOUNCED})
+# A review takes evidence until it is decided: after that, evidence would change nothing.
+REVIEW_EVIDENCE_STATUSES = frozenset({RequestStatus.SUBMITTED, RequestStatus.UNDER_REVIEW})
 
 
 def takes_documents(request: ServiceRequest) -> bool:
     """Whether the subscriber may add documents to the request now (of DOCUMENT_TYPES' types)."""
     if request.kind == RequestKind.CONNECTION_REMOVAL:
         return request.status in REMOVAL_PAPERS_STATUSES
-    return request.kind in DOCUMENT_TYPES and request.status not in FINAL_STATUSES
+    return request.kind in DOCUMENT_TYPES and request.status in REVIEW_EVIDENCE_STATUSES
 
 
 def attach_documents(
@@ -160,14 +210,14 @@ def attach_documents(
 ) -> list[RequestDocument]:
     """Attaches documents a subscriber sends after filing, with an event in the request's history.
 
-    What each kind takes is DOCUMENT_TYPES: an open bill review, evidence only; a removal not yet
-    past its fee (REMOVAL_PAPERS_STATUSES), its ID card, ownership deed or lease only, typed as
-    such, never as evidence (which every reviewer sees). The caller has made sure the request is
-    the subscriber's. Refused for another kind ("wrong_kind"), in a status that takes no
-    documents ("wrong_status"), with nothing to attach ("no_documents"), with a document of a
-    type the kind does not take ("wrong_document_type"), or when the request would hold more
-    than `max_documents` ("too_many_documents", with how many it holds). A document already
-    attached (the same bytes) is not attached twice: the ones added are returned.
+    What each kind takes is DOCUMENT_TYPES: a bill review not yet decided, evidence only; a
+    removal not yet past its fee (REMOVAL_PAPERS_STATUSES), its ID card, ownership deed or lease
+    only, typed as such, never as evidence (which every reviewer sees). The caller has made sure
+    the request is the subscriber's. Refused for another kind ("wrong_kind"), in a status that
+    takes no documents ("wrong_status"), with nothing to attach ("no_documents"), with a document
+    of a type the kind does not take ("wrong_document_type"), or when the request would hold
+    more than `max_documents` ("too_many_documents", with how many it holds). A document
+    already attached (the same bytes) is not attached twice: the ones added are returned.
     """
     # Locked, so two chats of one subscriber adding at once take turns at the limit.
     session.refresh(request, with_for_update=True)
@@ -212,7 +262,16 @@ def file_bill_review(
     now: datetime,
     review_working_days: int,
 ) -> ServiceRequest:
-    """Files a bill review with its documents, "submitted" event and receipt notice."""
+    """Files a bill review with its documents, "submitted" event and receipt notice.
+
+    Refused for a subscription removed for good ("subscription_removed") and for a bill that a
+    correction has replaced ("bill_replaced": its correction is the one to review).
+    """
+    subscription = session.get(Subscription, bill.subscription_id)
+    assert subscription is not None  # subscriptions are never deleted
+    refuse_if_removed(subscription)
+    if replacement_of(session, bill) is not None:
+        raise Refused("bill_replaced")
     return file_request(
         session,
         kind=RequestKind.BILL_REVIEW,
@@ -245,7 +304,8 @@ def file_removal(
     `code_notice_id`: the one-time code's notice, when a code proved it (staff see it with the
     request's notices).
 
-    Refused when a removal of the subscription is open, or without an ID card among the documents
+    Refused when the connection is removed already ("subscription_removed"), when a removal of
+    the subscription is open, or without an ID card among the documents
     ("id_card_required") unless filed by SMS, which carries no files: the ID card follows from
     "my requests" (attach_documents), and no fee is announced before it has come.
     """
@@ -253,9 +313,10 @@ def file_removal(
     if not has_id_card and channel != Channel.SMS:
         raise Refused("id_card_required")
     # The subscription's row lock makes two chats filing at once take turns at this check.
-    session.exec(
+    subscription = session.exec(
         select(Subscription).where(Subscription.id == subscription_id).with_for_update()
     ).one()
+    refuse_if_removed(subscription)
     existing = open_removal_of(session, subscription_id=subscription_id)
     if existing is not None:
         raise Refused("removal_open", tracking_code=existing.tracking_code)

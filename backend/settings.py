@@ -114,6 +114,10 @@ class Settings(BaseSettings):
     # Inbound SMS handled per sender and window; more get one warning, then silence.
     sms_rate_limit: int = Field(default=20, gt=0)
     sms_rate_window_seconds: int = Field(default=3600, gt=0)
+    # Look-ups by tracking code per user of any channel and window; more are refused (codes
+    # are ten digits: a list of guesses must not be tried through us).
+    track_rate_limit: int = Field(default=20, gt=0)
+    track_rate_window_seconds: int = Field(default=600, gt=0)
     # A notice's sends: tries on temporary failures, the first pause (doubling each time), and
     # how long a job may hold a delivery before it is taken to have died and is sent again.
     notice_max_attempts: int = Field(default=6, gt=0)
@@ -122,6 +126,8 @@ class Settings(BaseSettings):
     # How long a delivery handed to RQ waits for a job to start it before it is handed again
     # (only a job lost with Redis's data needs that); a backlog is never handed over twice.
     notice_handover_seconds: float = Field(default=1800.0, gt=0)
+    # Where a worker or the clock serves its Prometheus metrics (the web app serves /metrics).
+    metrics_port: int | None = Field(default=None, gt=0, lt=65536)
     notice_relay_seconds: float = Field(default=2.0, gt=0)  # how often the relay looks
 
     # Messages a second per bot token (the platform's limit, in a one-second window): every

@@ -17,6 +17,7 @@ from backend.constants import (
     Channel,
     DocumentType,
     EventAction,
+    NoticeKind,
     PaymentMethod,
     PaymentStatus,
     RequestKind,
@@ -31,15 +32,16 @@ from backend.identifiers import (
     to_ascii_digits,
 )
 from backend.models import (
-    ChannelIdentity,
     Customer,
     Payment,
     RequestDocument,
     RequestEvent,
     ServiceRequest,
     Staff,
+    StaffBinding,
     Subscription,
 )
+from backend.notices import queue_direct_notice
 from backend.settings import Settings
 from backend.workflows import Refused, allowed_actions
 
@@ -61,6 +63,7 @@ COMMANDS = (
     "history",
     "notices",
     "note",
+    "verify",
     "take",
     "assign",
     "decide",
@@ -76,7 +79,9 @@ COMMANDS = (
     "broadcast",
     "broadcasts",
 )
-_COMMON = frozenset({"staffhelp", "queue", "overdue", "show", "history", "notices", "note"})
+_COMMON = frozenset(
+    {"staffhelp", "queue", "overdue", "show", "history", "notices", "note", "verify"}
+)
 ROLE_COMMANDS: Mapping[StaffRole, frozenset[str]] = {
     R.ADMIN: _COMMON | {"assign", "broadcast", "broadcasts"},
     R.BILLING_REVIEWER: _COMMON | {"take", "decide", "close"},
@@ -149,18 +154,74 @@ def add_staff(session: Session, *, full_name: str, phone: str, role: str) -> Sta
 
 
 def staff_for(session: Session, *, channel: Channel, user_id: str) -> Staff | None:
-    """The active staff member whose phone this messenger account has verified."""
+    """The active staff member this messenger account is bound to (bind_account).
+
+    Sharing a staff phone as one's own contact is not enough: a forged update can claim any
+    contact. Only the binding, made once the code texted to that phone came back, counts.
+    """
     query = (
         select(Staff)
-        .join(ChannelIdentity, col(ChannelIdentity.phone) == col(Staff.phone))
+        .join(StaffBinding, col(StaffBinding.staff_id) == col(Staff.id))
         .where(
-            ChannelIdentity.channel == channel,
-            ChannelIdentity.external_user_id == user_id,
-            col(ChannelIdentity.phone_verified),
+            StaffBinding.channel == channel,
+            StaffBinding.external_user_id == user_id,
             col(Staff.active),
         )
     )
     return session.exec(query).first()
+
+
+def staff_with_phone(session: Session, mobile: str) -> Staff | None:
+    """The active staff member whose phone `mobile` (E.164) is."""
+    return session.exec(select(Staff).where(Staff.phone == mobile, col(Staff.active))).first()
+
+
+def bind_account(
+    session: Session,
+    staff: Staff,
+    *,
+    channel: Channel,
+    user_id: str,
+    now: datetime,
+    settings: Settings,
+) -> bool:
+    """Makes this messenger account act as `staff` from now on; False if it already did.
+
+    Only for an account that has proved it holds the staff phone by the one-time code texted
+    to it (dialogs.phone): a contact alone can be forged. Every active admin is told, by an
+    essential SMS to their phone (STAFF_BOUND) written in this same transaction, who was bound
+    on which channel and when; a binding they did not expect is theirs to look into.
+    """
+    binding = session.exec(
+        select(StaffBinding)
+        .where(StaffBinding.channel == channel, StaffBinding.external_user_id == user_id)
+        .with_for_update()
+    ).first()
+    if binding is not None and binding.staff_id == staff.id:
+        return False
+    assert staff.id is not None  # a stored staff member
+    if binding is None:
+        binding = StaffBinding(staff_id=staff.id, channel=channel, external_user_id=user_id)
+    binding.staff_id, binding.bound_at = staff.id, now  # an account moved to another member
+    session.add(binding)
+    admins = session.exec(
+        select(Staff).where(Staff.role == R.ADMIN, col(Staff.active)).order_by(col(Staff.id))
+    )
+    for admin in admins:
+        queue_direct_notice(
+            session,
+            NoticeKind.STAFF_BOUND,
+            to_mobile=admin.phone,
+            locale=settings.default_locale,
+            now=now,
+            name=staff.full_name,
+            role=staff.role,
+            channel=channel,
+            bound_at=now,
+        )
+    session.flush()
+    log.info("staff:%s bound on %s", staff.id, channel)  # no phone, no account id
+    return True
 
 
 def authorize(session: Session, *, channel: Channel, user_id: str, command: str) -> Staff | None:
@@ -335,16 +396,19 @@ DESK_METHODS = (PaymentMethod.IN_PERSON, PaymentMethod.BANK)
 
 def payable(session: Session, request: ServiceRequest, provider_ref: str) -> Payment | None:
     """The payment a receipt pays; None when that receipt is already recorded for the request
-    (a repeated /paid must not pay the next payment too)."""
+    (a repeated /paid must not pay the next payment too). A receipt pays one payment only: one
+    recorded for another request is refused, naming that request."""
     recorded = session.exec(
-        select(Payment.id).where(
-            Payment.request_id == request.id,
-            Payment.provider_ref == provider_ref,
-            Payment.status == PaymentStatus.PAID,
+        select(Payment.request_id).where(
+            Payment.provider_ref == provider_ref, Payment.status == PaymentStatus.PAID
         )
     ).first()
-    if recorded is not None:
+    if recorded == request.id:
         return None
+    if recorded is not None:
+        other = session.get(ServiceRequest, recorded)
+        assert other is not None  # requests are never deleted
+        raise Refused("reference_used", paid_code=other.tracking_code, reference=provider_ref)
     pending = actions.pending_payment_of(session, request)
     if pending is None:
         raise Refused("nothing_to_pay")
@@ -386,10 +450,18 @@ _AMOUNT = re.compile(r"([+-]?)([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)", re.ASCII)
 _SEPARATORS = str.maketrans({"٬": ",", "،": ",", "\u2212": "-", "\u066b": "."})
 
 
+# Far more digits than any amount or reading may have (backend.actions bounds them, naming the
+# bounds), and few enough for int(), which refuses strings of more than 4,300.
+_NUMBER_MAX_DIGITS = 100
+
+
 def _number(text: str) -> tuple[str, int] | None:
     cleaned = to_ascii_digits(strip_invisible(text)).translate(_SEPARATORS).replace(" ", "")
     match = _AMOUNT.fullmatch(cleaned)
-    return (match.group(1), int(match.group(2).replace(",", ""))) if match else None
+    if match is None:
+        return None
+    digits = match.group(2).replace(",", "").lstrip("0") or "0"
+    return (match.group(1), int(digits)) if len(digits) <= _NUMBER_MAX_DIGITS else None
 
 
 def parse_amount(text: str, *, signed: bool = False) -> int:

@@ -6,7 +6,7 @@ Needs PostgreSQL (BENCH_DATABASE_URL, default the CI one; a fresh database is ma
 and Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379/14, emptied). Two real `rq worker`
 processes and the broadcast clock send one broadcast to every recipient through the fake Bot
 API, which answers 429 with retry_after past 30 messages a second; the bucket is configured at
-those same 30 a second, with no reserve. Run two: undisturbed, then with a worker SIGKILLed
+those same 30 a second, broadcast sends paced. Run two: undisturbed, then with a worker SIGKILLed
 halfway and restarted. Prints the rate as a fraction of the limit, duplicates and losses.
 """
 
@@ -256,7 +256,10 @@ def main() -> None:
                 processes.start("clock", sys.executable, "-m", "bot", "clock")
                 processes.worker("worker-1")
                 processes.worker("worker-2")
-                print(f"bucket: {LIMIT} msg/s per token, reserve 0; two rq workers", flush=True)
+                print(
+                    f"bucket: {LIMIT} msg/s per token, bulk paced, replies first; two rq workers",
+                    flush=True,
+                )
                 for kill in (False, True):
                     print(run(api, engine, processes, args.recipients, kill=kill), flush=True)
             finally:

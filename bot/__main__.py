@@ -43,7 +43,7 @@ async def _polling() -> int:
 def _web() -> int:
     from backend.settings import get_settings
     from bot.app import make_channel_bots, make_dispatcher
-    from bot.web import make_web_app
+    from bot.web import RouteAccessLog, make_web_app
 
     settings = get_settings()
     bots = make_channel_bots(settings)
@@ -53,7 +53,14 @@ def _web() -> int:
     if not bots:  # an SMS-only desk still needs the SMS webhook and the payment pages
         logging.getLogger(__name__).warning("no bot token: serving SMS and payments only")
     app = make_web_app(settings, make_dispatcher(bots), bots)
-    web.run_app(app, host=settings.web_host, port=settings.port, print=None)
+    # The access log names the route, never the path (webhook paths are secrets).
+    web.run_app(
+        app,
+        host=settings.web_host,
+        port=settings.port,
+        print=None,
+        access_log_class=RouteAccessLog,
+    )
     return 0
 
 

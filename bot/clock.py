@@ -1,18 +1,53 @@
 """`python -m bot clock` (Procfile `clock`): the notice relay and periodic jobs, due broadcasts
-started and dead broadcast senders replaced, and inbound SMS polled from a gateway without push."""
+started and dead broadcast senders replaced, inbound SMS polled from a gateway without push, and
+handled inbound events forgotten once old."""
 
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
-from backend.db import get_engine
+from backend.conversations import HANDLED_EVENTS_KEPT, prune_processed_events
+from backend.db import get_engine, session_scope
 from backend.settings import UnsafeSettings, require_safe
 from bot.wiring import make_sms_desk
+from channels.metrics import QUEUE_DEPTH, serve
+from notifications.broadcasts.runtime import QUEUE_NAME as BROADCASTS_QUEUE
 from notifications.broadcasts.runtime import Broadcaster
 from notifications.clock import every, run_clock
+from notifications.queue import QUEUE_NAME as NOTICES_QUEUE
+from notifications.queue import waiting_jobs
 from notifications.runtime import Notifier
 
 INBOUND_SECONDS = 10.0  # inbound SMS on a gateway without push
+PRUNE_SECONDS = 3600.0  # handled events older than HANDLED_EVENTS_KEPT
+DEPTH_SECONDS = 15.0  # the queue-depth metric
+
+
+def prune_handled_events(notifier: Notifier) -> int:
+    """Forgets the inbound events handled more than HANDLED_EVENTS_KEPT ago; how many."""
+    with session_scope(notifier.db) as session:
+        return prune_processed_events(session, before=notifier.clock() - HANDLED_EVENTS_KEPT)
+
+
+def clock_rounds(notifier: Notifier) -> list[Callable[[], None]]:
+    """What the clock runs in its rounds besides the relay and the periodic jobs."""
+    rounds: list[Callable[[], None]] = [
+        Broadcaster(notifier.settings, notifier.db).resume,
+        every(PRUNE_SECONDS, lambda: prune_handled_events(notifier)),
+    ]
+    with notifier.sms() as provider:
+        if provider.push_ack is None:  # a gateway that is asked, not one that pushes
+            rounds.append(every(INBOUND_SECONDS, make_sms_desk(notifier).poll))
+    if notifier.redis is not None:
+        rounds.append(every(DEPTH_SECONDS, lambda: measure_queues(notifier)))
+    return rounds
+
+
+def measure_queues(notifier: Notifier) -> None:
+    assert notifier.redis is not None
+    for name in (NOTICES_QUEUE, BROADCASTS_QUEUE):
+        QUEUE_DEPTH.labels(name).set(waiting_jobs(notifier.redis, name))
 
 
 def main() -> int:
@@ -22,10 +57,8 @@ def main() -> int:
         print(error, file=sys.stderr)
         return 2
     notifier = Notifier(settings, get_engine())
-    rounds = [Broadcaster(settings, notifier.db).resume]
-    with notifier.sms() as provider:
-        if provider.push_ack is None:  # a gateway that is asked, not one that pushes
-            rounds.append(every(INBOUND_SECONDS, make_sms_desk(notifier).poll))
+    rounds = clock_rounds(notifier)
+    serve(settings.metrics_port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -2,13 +2,20 @@
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import sqlalchemy as sa
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from backend.conversations import set_reachable
@@ -16,11 +23,12 @@ from backend.db import session_scope
 from backend.storage import FileStorage
 from channels.botapi import classify
 from channels.keyboards import keyboard
+from channels.metrics import UPDATE_SECONDS
 from channels.registry import Messenger
 from channels.render import split_text
-from dialogs.engine import Answer, DialogEngine
-from dialogs.events import Event, EventKind, FileTooLarge, IncomingFile
-from locales.values import render
+from dialogs.engine import APOLOGY, Answer, DialogEngine
+from dialogs.events import Event, EventKind, FetchFailed, FileTooLarge, IncomingFile
+from locales.values import Msg, render
 
 log = logging.getLogger(__name__)
 DOWNLOAD_TIMEOUT = 120  # seconds for getFile and a 20 MB download
@@ -61,8 +69,11 @@ class MessengerAdapter:
         if message.from_user is None:  # channel posts and the like: nobody to talk to
             return
         event = self._event(bot, message, str(update_id))
-        answer = await self._handle(event)
-        await self._send(bot, message.chat.id, event.user_id, answer)
+
+        async def deliver(answer: Answer) -> None:
+            await self._send(bot, message.chat.id, event, answer)
+
+        await self._handle(event, deliver)
 
     async def on_callback(self, bot: Bot, query: CallbackQuery, update_id: int) -> None:
         await self._quietly(bot.answer_callback_query(query.id))
@@ -74,21 +85,32 @@ class MessengerAdapter:
             choice=query.data or "",
             event_id=str(update_id),
         )
-        answer = await self._handle(event)
         pressed = query.message if isinstance(query.message, Message) else None
-        if pressed is not None and pressed.reply_markup is not None and answer.replies:
-            # The pressed buttons are spent: take them away so the chat shows only live ones.
-            await self._quietly(
-                bot.edit_message_reply_markup(
-                    chat_id=pressed.chat.id, message_id=pressed.message_id, reply_markup=None
-                )
-            )
-        chat_id = pressed.chat.id if pressed is not None else query.from_user.id
-        await self._send(bot, chat_id, user_id, answer)
 
-    async def _handle(self, event: Event) -> Answer:
+        async def deliver(answer: Answer) -> None:
+            if pressed is not None and pressed.reply_markup is not None:
+                # The pressed buttons are spent: take them away so the chat shows only live ones.
+                await self._quietly(
+                    bot.edit_message_reply_markup(
+                        chat_id=pressed.chat.id, message_id=pressed.message_id, reply_markup=None
+                    )
+                )
+            chat_id = pressed.chat.id if pressed is not None else query.from_user.id
+            await self._send(bot, chat_id, event, answer)
+
+        await self._handle(event, deliver)
+
+    async def _handle(self, event: Event, deliver: Callable[[Answer], Awaitable[None]]) -> None:
+        """Handles the event and sends its answer, both under the user's lock here: a
+        redelivery that comes meanwhile waits, then finds the answer sent and sends nothing."""
+        started = time.monotonic()
         async with self._locks.hold(event.user_id):
-            return await asyncio.to_thread(self.dialogs.handle, event)
+            answer = await asyncio.to_thread(self.dialogs.handle, event)
+            if answer.replies:  # none: a redelivery whose answer went out already
+                await deliver(answer)
+        UPDATE_SECONDS.labels(event.channel, answer.step or "replayed").observe(
+            time.monotonic() - started
+        )
 
     def _event(self, bot: Bot, message: Message, event_id: str) -> Event:
         assert message.from_user is not None
@@ -132,13 +154,15 @@ class MessengerAdapter:
         async def download() -> bytes:
             try:
                 file = await bot.get_file(file_id)
+                if file.file_path is None:
+                    raise FileTooLarge(file_id)
+                buffer = await bot.download_file(file.file_path, timeout=DOWNLOAD_TIMEOUT)
             except TelegramBadRequest as error:
                 if "too big" in error.message:
                     raise FileTooLarge(file_id) from error
                 raise
-            if file.file_path is None:
-                raise FileTooLarge(file_id)
-            buffer = await bot.download_file(file.file_path, timeout=DOWNLOAD_TIMEOUT)
+            except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as error:
+                raise FetchFailed(type(error).__name__) from error  # the redelivery tries again
             assert buffer is not None
             return buffer.read()
 
@@ -148,8 +172,10 @@ class MessengerAdapter:
 
         return fetch
 
-    async def _send(self, bot: Bot, chat_id: int, user_id: str, answer: Answer) -> None:
-        messenger = self.messenger
+    async def _send(self, bot: Bot, chat_id: int, event: Event, answer: Answer) -> None:
+        """Sends the answer, then records it sent. A failure a retry may cure (5xx, network)
+        is raised: the answer stays with the event, and its redelivery sends it again."""
+        messenger, user_id = self.messenger, event.user_id
         try:
             for reply in answer.replies:
                 text = render(reply.text, answer.locale, messenger.markup)
@@ -167,11 +193,27 @@ class MessengerAdapter:
                     await bot.send_document(chat_id, BufferedInputFile(content, file.name))
         except TelegramAPIError as error:
             outcome = classify(error)
-            if not outcome.unreachable:
+            if outcome.unreachable:
+                # Blocked or deactivated: later notices go by SMS instead.
+                log.info("%s user %s is unreachable", messenger.channel, user_id)
+                await asyncio.to_thread(self._mark_unreachable, user_id)
+            elif outcome.permanent:
+                # Refused for good (a bad request): sending it again would fail the same way.
+                log.error(
+                    "%s refused an answer (%s); apologised", messenger.channel, outcome.raw_code
+                )
+                await self._apologise(bot, chat_id, answer.locale)
+            else:
                 raise
-            # Blocked or deactivated: later notices go by SMS instead.
-            log.info("%s user %s is unreachable", messenger.channel, user_id)
-            await asyncio.to_thread(self._mark_unreachable, user_id)
+        await asyncio.to_thread(self.dialogs.answered, event)
+
+    async def _apologise(self, bot: Bot, chat_id: int, locale: str) -> None:
+        try:
+            await bot.send_message(chat_id, render(Msg(APOLOGY), locale, self.messenger.markup))
+        except TelegramAPIError as error:
+            log.warning(
+                "%s: no apology either (%s)", self.messenger.channel, classify(error).raw_code
+            )
 
     def _mark_unreachable(self, user_id: str) -> None:
         with session_scope(self.db) as session:

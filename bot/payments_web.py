@@ -21,6 +21,8 @@ from backend.payments import (
 from backend.settings import Settings
 from locales.values import HTML, Code, Msg, Rials, render
 
+PAY_ROUTE = "pay-page"
+
 PAGE = """<!doctype html>
 <html lang="{lang}" dir="{direction}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
@@ -86,8 +88,9 @@ def add_payment_routes(
         key, status, offer = OUTCOMES[outcome]
         return _page(locale, Msg(key, _params(*found)), status=status, offer=offer)
 
-    app.router.add_get(path, show)
-    app.router.add_post(path, callback)
+    # Named for the access log (bot.web.RouteAccessLog): the reference in the path is the link.
+    app.router.add_get(path, show, name=PAY_ROUTE)
+    app.router.add_post(path, callback, name=PAY_ROUTE)
 
 
 async def _load(db: sa.Engine | None, reference: str) -> tuple[Payment, ServiceRequest] | None:

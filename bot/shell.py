@@ -76,10 +76,13 @@ def _event(user: str, line: str) -> Event | str:
     return Event(Channel.SHELL, user, EventKind.TEXT, text=line)
 
 
-def print_answer(answer: Answer, out: TextIO) -> None:
+def print_answer(answer: Answer, out: TextIO, files_dir: Path | None = None) -> None:
     number = 0
     for reply in answer.replies:
         print(render(reply.text, answer.locale, PLAIN), file=out)
+        for file in reply.files:  # a messenger sends it; here, where to open it
+            where = files_dir / file.storage_key if files_dir is not None else file.storage_key
+            print(f"  (file) {file.name}: {where}", file=out)
         for row in reply.buttons:
             for button in row:
                 number += 1
@@ -114,7 +117,7 @@ def chat(
         if isinstance(event, str):
             print(event, file=out)
             continue
-        print_answer(engine.handle(event), out)
+        print_answer(engine.handle(event), out, engine.settings.files_dir)
         after_event()
 
 

@@ -1,33 +1,39 @@
 """SMS as a conversation: keywords (opt-out, opt-in, help), else the same dialogs as the bots.
 
 The sender's E.164 mobile is the dialog user on Channel.SMS. Buttons become numbered choices
-(the engine takes a typed number as the button), and each reply is cut to a few SMS parts with
-the choices kept whole. Replies are sent at once through the configured gateway.
+(the engine takes a typed number as the button), and each reply is fitted to a few SMS parts
+whole: lines that do not fit are dropped, never cut, the essential ones kept and the choices
+too. Replies are sent at once through the configured gateway; an answer not known to have gone
+out is sent again when the same SMS is pushed again.
 """
 
 import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Callable
-from datetime import datetime
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from backend.constants import Channel
-from backend.conversations import claim_event
 from backend.db import session_scope
 from backend.identifiers import InvalidIdentifier, mask_mobile, normalize_mobile
 from backend.models import Conversation
 from backend.preferences import set_sms_opt_out
 from backend.settings import Settings
 from channels.inbound_rate import RateCounter
+from channels.metrics import INBOUND_SMS, UPDATE_SECONDS
 from channels.render import SMS_MARKUP
-from channels.sms import InboundSms, SmsProvider, send_sms
+from channels.replies import Reply
+from channels.sms import InboundSms, SmsSource, send_sms
 from channels.sms.optout import is_help, is_opt_in, is_opt_out
-from channels.sms.text import fit_to_parts
-from dialogs.engine import Answer, DialogEngine
+from channels.sms.text import fit_lines
+from dialogs.engine import Answer, DialogEngine, claim, keep, replayed
 from dialogs.events import Event, EventKind
 from locales.values import Msg, localize_digits, render
 
@@ -35,48 +41,93 @@ log = logging.getLogger(__name__)
 MENU_PROMPT = "menu.prompt"
 INPUT_HINTS = "input."
 # A push without the gateway's message id (Melipayamak's) is told apart from a redelivery by
-# its content: the same text from the same number within this window is answered once.
-PUSH_DEDUPE_SECONDS = 60
+# its content: the same text from the same number within this long of the first is answered
+# once (a sliding window: the clock's minutes do not matter).
+PUSH_DEDUPE = timedelta(seconds=60)
 # ...except a bare choice number: answering «۱» twice in a row is what a subscriber does at
 # successive questions, and a duplicated choice costs less than a dropped one.
 _CHOICE = re.compile(r"\s*[0-9۰-۹٠-٩]{1,2}\s*")
 
 
 def render_sms_answer(answer: Answer, max_parts: int) -> str:
-    """The replies as one SMS, buttons as numbered choices («۱ بررسی صورت‌حساب»)."""
+    """The replies as one SMS, buttons as numbered choices («۱ بررسی صورت‌حساب»), in at most
+    `max_parts` parts with nothing cut: the first line of each reply said is essential; the
+    other lines, and the prompt's text after what was said, are dropped whole when they do not
+    fit (channels.sms.text.fit_lines)."""
     replies = answer.replies
-    if (
-        len(replies) > 1
-        and replies[-1].text.key == MENU_PROMPT
-        and not replies[0].text.key.startswith(INPUT_HINTS)
-    ):
+    prompted = answer.prompted
+    hinted = any(reply.text.key.startswith(INPUT_HINTS) for reply in replies[:-1])
+    if len(replies) > 1 and replies[-1].text.key == MENU_PROMPT and not hinted:
         # After an answer (a status, a filed request) the menu would crowd it out of the parts
         # it may take; its numbers still work. A hint about the input keeps it: it points there.
-        replies = replies[:-1]
-    locale = answer.locale
-    body = "\n".join(render(reply.text, locale, SMS_MARKUP) for reply in replies)
+        replies, prompted = replies[:-1], False
+    return fit_lines(
+        _lines(answer, replies, prompted), max_parts, choices=_choices(answer, replies)
+    )
+
+
+def _lines(answer: Answer, replies: list[Reply], prompted: bool) -> list[tuple[str, bool]]:
+    """Each reply's lines (blank ones left out), marked essential or not."""
+    lines = []
+    for number, reply in enumerate(replies, start=1):
+        prompt_after_others = prompted and number == len(replies) > 1
+        text = render(reply.text, answer.locale, SMS_MARKUP).split("\n")
+        shown = [line for line in text if line.strip()]
+        lines += [(line, i == 0 and not prompt_after_others) for i, line in enumerate(shown)]
+    return lines
+
+
+def _choices(answer: Answer, replies: list[Reply]) -> list[str]:
     labels = [
-        render(button.label, locale, SMS_MARKUP)
+        render(button.label, answer.locale, SMS_MARKUP)
         for reply in replies
         for row in reply.buttons
         for button in row
     ]
-    choices = "".join(
-        f"\n{localize_digits(str(number), locale)} {label}"
+    return [
+        f"{localize_digits(str(number), answer.locale)} {label}"
         for number, label in enumerate(labels, start=1)
-    )
-    return fit_to_parts(body, max_parts, tail=choices)
+    ]
 
 
-def event_id_of(sms: InboundSms, provider: str, now: datetime) -> str | None:
-    """The gateway's id when it gives one; else a digest of the message and its time window."""
+def event_id_of(sms: InboundSms, provider: str) -> str | None:
+    """The gateway's id when it gives one; else a digest of the message, which names a repeat
+    only within PUSH_DEDUPE of the first (`repeat_window_of`)."""
     if sms.provider_id:
         return f"{provider}:{sms.provider_id}"[:64]
     if _CHOICE.fullmatch(sms.text):
         return None
-    window = int(now.timestamp()) // PUSH_DEDUPE_SECONDS
-    digest = hashlib.sha256(f"{sms.sender}\n{sms.receiver}\n{sms.text}\n{window}".encode())
+    digest = hashlib.sha256(f"{sms.sender}\n{sms.receiver}\n{sms.text}".encode())
     return f"{provider}:push:{digest.hexdigest()[:40]}"
+
+
+def repeat_window_of(sms: InboundSms) -> timedelta | None:
+    return None if sms.provider_id else PUSH_DEDUPE
+
+
+class _SenderLocks:
+    """A lock per sender while in use: a push and its repeat in another thread are answered
+    one after the other, the second finding the first's answer sent."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def hold(self, sender: str) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.get(sender, (threading.Lock(), 0))
+            self._locks[sender] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                lock, users = self._locks[sender]
+                if users > 1:
+                    self._locks[sender] = (lock, users - 1)
+                else:
+                    del self._locks[sender]
 
 
 class SmsDesk:
@@ -86,7 +137,7 @@ class SmsDesk:
         db: sa.Engine,
         settings: Settings,
         dialogs: DialogEngine,
-        provider: Callable[[], SmsProvider],
+        provider: SmsSource,
         counter: RateCounter,
         clock: Callable[[], datetime],
     ) -> None:
@@ -96,9 +147,14 @@ class SmsDesk:
         self.provider = provider
         self.counter = counter
         self.clock = clock
+        self._senders = _SenderLocks()
 
     def handle(self, sms: InboundSms, provider_name: str) -> str | None:
-        """Answers one inbound SMS; the reply sent, or None when none is due."""
+        """Answers one inbound SMS; the reply sent, or None when none is due.
+
+        The answer is kept with the handled message until it is sent: the same SMS pushed
+        again (the gateway got no answer from us) has it sent then, and nothing once it went.
+        """
         try:
             sender = normalize_mobile(sms.sender)
         except InvalidIdentifier:
@@ -108,52 +164,51 @@ class SmsDesk:
         limit = self.settings.sms_rate_limit
         if count > limit + 1:
             return None  # already told; every reply costs an SMS
-        now = self.clock()
-        event_id = event_id_of(sms, provider_name, now)
-        if count == limit + 1:
-            text = self._keyword_reply(sender, event_id, now, "sms.rate_limited")
-        elif is_opt_out(sms.text):
-            text = self._keyword_reply(sender, event_id, now, "sms.opted_out", opt_out=True)
-        elif is_opt_in(sms.text):
-            text = self._keyword_reply(sender, event_id, now, "sms.opted_in", opt_out=False)
-        elif is_help(sms.text):
-            text = self._keyword_reply(sender, event_id, now, "sms.help")
-        else:
-            text = self._dialog_reply(sender, sms.text, event_id)
-        if text is None:
-            return None
-        self._send(sender, text)
+        event = Event(
+            Channel.SMS,
+            sender,
+            EventKind.TEXT,
+            text=sms.text,
+            event_id=event_id_of(sms, provider_name),
+            repeat_window=repeat_window_of(sms),
+        )
+        started = time.monotonic()
+        with self._senders.hold(sender):
+            if count == limit + 1:
+                kind, answer = "rate_limited", self._keyword_answer(event, "sms.rate_limited")
+            elif is_opt_out(sms.text):
+                kind = "keyword"
+                answer = self._keyword_answer(event, "sms.opted_out", opt_out=True)
+            elif is_opt_in(sms.text):
+                kind = "keyword"
+                answer = self._keyword_answer(event, "sms.opted_in", opt_out=False)
+            elif is_help(sms.text):
+                kind, answer = "keyword", self._keyword_answer(event, "sms.help")
+            else:
+                kind, answer = "dialog", self.dialogs.handle(event)
+            INBOUND_SMS.labels(kind).inc()
+            if not answer.replies:  # a repeat, already answered
+                return None
+            text = render_sms_answer(answer, self.settings.sms_reply_max_parts)
+            if self._send(sender, text):
+                self.dialogs.answered(event)
+        UPDATE_SECONDS.labels(Channel.SMS, answer.step or kind).observe(time.monotonic() - started)
         return text
 
-    def _dialog_reply(self, sender: str, text: str, event_id: str | None) -> str | None:
-        answer = self.dialogs.handle(
-            Event(Channel.SMS, sender, EventKind.TEXT, text=text, event_id=event_id)
-        )
-        if not answer.replies:  # a redelivery, already answered
-            return None
-        return render_sms_answer(answer, self.settings.sms_reply_max_parts)
-
-    def _keyword_reply(
-        self,
-        sender: str,
-        event_id: str | None,
-        now: datetime,
-        key: str,
-        *,
-        opt_out: bool | None = None,
-    ) -> str | None:
+    def _keyword_answer(self, event: Event, key: str, *, opt_out: bool | None = None) -> Answer:
         """Handles a keyword once per delivery, as the engine does for the rest."""
+        now, sender = self.clock(), event.user_id
         with session_scope(self.db) as session:
-            if event_id and not claim_event(
-                session, channel=Channel.SMS, event_id=event_id, now=now
-            ):
-                return None
+            locale = self._locale(session, sender)
+            if not claim(session, event, now):
+                return replayed(session, event, locale)
             if opt_out is not None:
                 set_sms_opt_out(session, mobile=sender, opted_out=opt_out, now=now)
-            locale = self._locale(session, sender)
+            answer = Answer(locale, [Reply(Msg(key))])
+            keep(session, event, answer)
         if opt_out is not None:
             log.info("%s opted %s", mask_mobile(sender), "out" if opt_out else "in")
-        return fit_to_parts(render(Msg(key), locale, SMS_MARKUP), self.settings.sms_reply_max_parts)
+        return answer
 
     def _locale(self, session: Session, sender: str) -> str:
         locale = session.exec(
@@ -171,7 +226,8 @@ class SmsDesk:
             self.handle(message, name)
         return len(messages)
 
-    def _send(self, to: str, text: str) -> None:
+    def _send(self, to: str, text: str) -> bool:
+        """Sends a reply; True unless sending it again later may get it through."""
         # Kavenegar takes numeric references: replies take large random ones, far from the
         # delivery ids that notices use.
         reference = str(10**17 + secrets.randbelow(8 * 10**17))
@@ -179,3 +235,4 @@ class SmsDesk:
             outcome = send_sms(provider, to, text, reference=reference)
         if outcome.state is None:
             log.warning("reply to %s not sent: %s", mask_mobile(to), outcome.error)
+        return outcome.state is not None or outcome.permanent

@@ -37,8 +37,10 @@ def add_sms_routes(app: web.Application, desk: SmsDesk) -> None:
     with desk.provider() as provider:
         name = provider.name
     handler = _push(desk)
-    app.router.add_get(sms_webhook_path(settings, name), handler)
-    app.router.add_post(sms_webhook_path(settings, name), handler)
+    # Named for the access log (bot.web.RouteAccessLog), which never logs the path or query.
+    route = f"sms-push-{name}"
+    app.router.add_get(sms_webhook_path(settings, name), handler, name=route)
+    app.router.add_post(sms_webhook_path(settings, name), handler, name=route)
 
 
 def _push(desk: SmsDesk) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -53,8 +55,9 @@ def _push(desk: SmsDesk) -> Callable[[web.Request], Awaitable[web.Response]]:
                 log.warning("SMS push refused: %s", error)
                 raise web.HTTPBadRequest() from None
             name, ack = provider.name, provider.push_ack or "ok"
-        # Answered after handling: a failure answers 500, the gateway pushes again, and the
-        # message id (or digest) recorded with the handling makes the second push a no-op.
+        # Answered after handling: a failure answers 500 and the gateway pushes again. The
+        # message id (or digest) recorded with the handling makes that push handled already:
+        # it sends the answer kept with it if that did not go out, and nothing if it did.
         await asyncio.to_thread(desk.handle, sms, name)
         return web.Response(text=ack)
 

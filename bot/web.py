@@ -1,13 +1,18 @@
-"""The webhook server: one secret path per bot, Telegram's secret header, and /healthz."""
+"""The webhook server: one secret path per bot, Telegram's secret header, and /healthz; its
+access log names routes, never paths."""
 
 import hmac
 import logging
+import re
 from collections.abc import Awaitable, Callable
 
 import sqlalchemy as sa
 from aiogram import Dispatcher
 from aiogram.types import Update
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from prometheus_client import generate_latest
+from pydantic import ValidationError
 
 from backend.constants import Channel
 from backend.db import get_engine
@@ -21,6 +26,40 @@ from notifications.runtime import Notifier
 
 log = logging.getLogger(__name__)
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+HEALTHZ_ROUTE = "healthz"
+METRICS_ROUTE = "metrics"
+UNKNOWN_ROUTE = "no route"  # nothing matched (404, 405): what was asked for is not logged either
+_FIELD = re.compile(r"[a-z_]{1,40}|[0-9]{1,6}")  # a field's name or a list's index
+
+
+def webhook_route(channel: str) -> str:
+    return f"webhook-{channel}"
+
+
+class RouteAccessLog(AbstractAccessLogger):
+    """One line a request: method, route name, status, duration.
+
+    Never the path or the query: the webhook paths are the bots' credentials (Bale sends no
+    secret header), the SMS webhook's path holds its secret, and a push by GET carries the
+    sender's number and text in its query string. Every route is named where it is added.
+    """
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s: %s in %.0f ms", request.method, route_name(request), response.status, time * 1e3
+        )
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)
+
+
+def route_name(request: web.BaseRequest) -> str:
+    """The matched route's name, words apart ("webhook bale"); UNKNOWN_ROUTE for anything else."""
+    # Read without the property, which asserts: a request refused before routing has none.
+    match_info = getattr(request, "_match_info", None)
+    name = match_info.route.name if match_info is not None else None
+    return name.replace("-", " ") if name else UNKNOWN_ROUTE
 
 
 def make_web_app(
@@ -29,10 +68,13 @@ def make_web_app(
     app = web.Application()
     for channel_bot in bots:
         app.router.add_post(
-            webhook_path(settings, channel_bot.channel), _webhook(settings, dispatcher, channel_bot)
+            webhook_path(settings, channel_bot.channel),
+            _webhook(settings, dispatcher, channel_bot),
+            name=webhook_route(channel_bot.channel),
         )
     # Any other webhook path, a guessed secret included, is simply not found.
-    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/healthz", _healthz, name=HEALTHZ_ROUTE)
+    app.router.add_get("/metrics", _metrics, name=METRICS_ROUTE)
     add_payment_routes(app, settings)
     add_sms_routes(app, make_sms_desk(Notifier(settings, get_engine())))
 
@@ -62,9 +104,11 @@ def _webhook(
         try:
             raw = tolerant_loads(await request.read())
             update = Update.model_validate(raw, context={"bot": channel_bot.bot})
-        except (ValueError, UnicodeDecodeError) as error:  # ValidationError is a ValueError
+        # ValidationError is a ValueError; a body nested too deep for the parser is a
+        # RecursionError.
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
             # Answered 200 all the same: the platform would otherwise send it again forever.
-            log.warning("%s: skipping an unparsable update: %s", channel_bot.channel, error)
+            log.warning("%s: skipping an unparsable update: %s", channel_bot.channel, _why(error))
             return web.Response(text="ok")
         # Handled before answering: a failure answers 500 and the platform sends it again,
         # and the update_id recorded with the handling makes that second delivery a no-op.
@@ -72,6 +116,25 @@ def _webhook(
         return web.Response(text="ok")
 
     return handle
+
+
+def _why(error: Exception) -> str:
+    """What was wrong with an update, without any of its content (a validation error's message
+    quotes the values it refused: texts, names, phone numbers)."""
+    if isinstance(error, ValidationError):
+        fields = sorted(
+            {
+                ".".join(str(part) if _FIELD.fullmatch(str(part)) else "?" for part in each["loc"])
+                for each in error.errors()
+            }
+        )
+        return f"{error.error_count()} invalid field(s): {', '.join(fields)}"[:300]
+    return type(error).__name__
+
+
+async def _metrics(_: web.Request) -> web.Response:
+    """This process's Prometheus metrics (channels.metrics): figures, no personal data."""
+    return web.Response(body=generate_latest(), content_type="text/plain", charset="utf-8")
 
 
 async def _healthz(_: web.Request) -> web.Response:

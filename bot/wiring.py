@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from backend.settings import Settings
 from backend.storage import FileStorage, LocalFileStorage
 from bot.sms_desk import SmsDesk
-from channels.inbound_rate import MemoryRateCounter, RateCounter, RedisRateCounter
+from channels.inbound_rate import LOOKUP_PREFIX, MemoryRateCounter, RateCounter, RedisRateCounter
 from dialogs.app import make_dialog_engine
 from dialogs.engine import DialogEngine, Effects
 from notifications.broadcasts.runtime import Broadcaster
@@ -18,13 +18,20 @@ SMS_BILLS_SHOWN = 2
 def make_dialogs(
     settings: Settings, db: sa.Engine, storage: FileStorage | None = None
 ) -> DialogEngine:
-    """The dialogs of the bots and the terminal chat: a broadcast sent now starts at once."""
+    """The dialogs of the bots and the terminal chat: a broadcast sent now starts at once, and
+    look-ups by tracking code are counted in Redis (where there is one) across processes."""
     broadcaster = Broadcaster(settings, db)
+    window = settings.track_rate_window_seconds
+    lookups: RateCounter = (
+        RedisRateCounter(broadcaster.redis, window, prefix=LOOKUP_PREFIX)
+        if broadcaster.redis is not None
+        else MemoryRateCounter(window)
+    )
     return make_dialog_engine(
         db=db,
         settings=settings,
         storage=storage or LocalFileStorage(settings.files_dir),
-        effects=Effects(start_broadcast=broadcaster.dispatch),
+        effects=Effects(start_broadcast=broadcaster.dispatch, lookups=lookups),
     )
 
 

@@ -28,17 +28,22 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import Update
 from pydantic import ValidationError
 
+from channels.metrics import BOT_API_CALLS
 from channels.outcome import Outcome, OutcomeKind
 from channels.ratelimit import CallVoided, Limiter, current_bulk
 from channels.registry import MessengerBot
 
 log = logging.getLogger(__name__)
+_RESPONSE_TYPES: set[type] = set()
 
 USER_KEYS = ("from", "user", "forward_from", "via_bot", "sender_user")
 TIMED_MEDIA = ("voice", "audio", "video", "video_note", "animation")
 GONE = ("chat not found", "user is deactivated", "bot was blocked", "peer_id_invalid")
 # Calls that send nothing to anyone: not counted against the token's rate.
-UNMETERED = frozenset({"getUpdates", "getFile", "getMe", "getWebhookInfo", "setWebhook"})
+# answerCallbackQuery only stops the tapped button's spinner: it is no message to a chat.
+UNMETERED = frozenset(
+    {"getUpdates", "getFile", "getMe", "getWebhookInfo", "setWebhook", "answerCallbackQuery"}
+)
 
 
 class RateLimited(TelegramAPIError):
@@ -107,7 +112,7 @@ class DeskSession(AiohttpSession):
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
     ) -> Response[TelegramType]:
         try:
-            return super().check_response(bot, method, status_code, content)
+            response = super().check_response(bot, method, status_code, content)
         except ClientDecodeError as error:
             if status_code >= 500:  # a proxy's HTML error page: a server error all the same
                 raise TelegramServerError(method, f"HTTP {status_code}") from error
@@ -116,6 +121,10 @@ class DeskSession(AiohttpSession):
             if status_code == 429 and not isinstance(error, TelegramRetryAfter):
                 raise RateLimited(method, error.message) from error
             raise
+        # aiogram parametrizes Response[...] on every call, and pydantic caches such classes
+        # only weakly: held here, each is built once, not again after every collection.
+        _RESPONSE_TYPES.add(type(response))
+        return response
 
 
 class RetryMiddleware(BaseRequestMiddleware):
@@ -154,10 +163,12 @@ class RetryMiddleware(BaseRequestMiddleware):
 
 
 class LimitMiddleware(BaseRequestMiddleware):
-    """Takes a slot of the token's window for every call; interactive first, bulk after."""
+    """Takes a slot of the token's window for every call, interactive first, bulk after, and
+    counts what became of the call."""
 
-    def __init__(self, limiter: Limiter) -> None:
+    def __init__(self, limiter: Limiter, channel: str) -> None:
         self.limiter = limiter
+        self.channel = channel
 
     async def __call__(
         self,
@@ -166,7 +177,7 @@ class LimitMiddleware(BaseRequestMiddleware):
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
         if method.__api_method__ in UNMETERED:
-            return await make_request(bot, method)
+            return await self._counted(method, make_request(bot, method))
         chat = getattr(method, "chat_id", None)
         bulk = current_bulk.get()
         slot = await self.limiter.acquire(
@@ -176,7 +187,7 @@ class LimitMiddleware(BaseRequestMiddleware):
             await self.limiter.answered(slot)
             raise CallVoided(method.__api_method__)
         try:
-            response = await make_request(bot, method)
+            response = await self._counted(method, make_request(bot, method))
         except TelegramRetryAfter as error:
             await self.limiter.refused(slot, float(error.retry_after))
             raise
@@ -189,6 +200,18 @@ class LimitMiddleware(BaseRequestMiddleware):
         await self.limiter.answered(slot)
         return response
 
+    async def _counted(
+        self, method: TelegramMethod[TelegramType], call: Awaitable[Response[TelegramType]]
+    ) -> Response[TelegramType]:
+        name = method.__api_method__
+        try:
+            response = await call
+        except TelegramAPIError as error:
+            BOT_API_CALLS.labels(self.channel, name, classify(error).kind).inc()
+            raise
+        BOT_API_CALLS.labels(self.channel, name, OutcomeKind.SENT).inc()
+        return response
+
 
 def make_bot(messenger: MessengerBot, limiter: Limiter, *, attempts: int = 1) -> Bot:
     """The client of one token. `attempts` > 1 retries 429, 5xx and network errors briefly (for
@@ -196,7 +219,8 @@ def make_bot(messenger: MessengerBot, limiter: Limiter, *, attempts: int = 1) ->
     session = DeskSession(messenger.api_base)
     if attempts > 1:
         session.middleware(RetryMiddleware(attempts))
-    session.middleware(LimitMiddleware(limiter))  # inside the retries: each try takes a slot
+    # Inside the retries: each try takes a slot, and is counted.
+    session.middleware(LimitMiddleware(limiter, messenger.channel))
     return Bot(messenger.token, session=session)
 
 

@@ -1,4 +1,5 @@
-"""Counting inbound SMS per sender in a fixed window: in Redis when configured, else in memory."""
+"""Counting messages or look-ups per key in a fixed window: in Redis when configured, else in
+memory; while Redis fails, in memory too, so that a limit holds through an outage."""
 
 import logging
 import threading
@@ -9,33 +10,14 @@ from typing import Protocol
 import redis
 
 log = logging.getLogger(__name__)
-KEY_PREFIX = "desk:sms-rate:"
+KEY_PREFIX = "desk:sms-rate:"  # inbound SMS per sender
+LOOKUP_PREFIX = "desk:lookup-rate:"  # look-ups by tracking code per channel and user
 
 
 class RateCounter(Protocol):
     def hit(self, key: str) -> int:
         """Counts one more message from `key` in the current window; the count so far."""
         ...
-
-
-class RedisRateCounter:
-    """Shared by every web process and worker; a Redis failure lets the message through."""
-
-    def __init__(self, connection: redis.Redis, window_seconds: int) -> None:
-        self._redis = connection
-        self._window = window_seconds
-
-    def hit(self, key: str) -> int:
-        name = KEY_PREFIX + key
-        try:
-            pipe = self._redis.pipeline()
-            pipe.incr(name)
-            pipe.expire(name, self._window, nx=True)
-            count, _ = pipe.execute()
-        except redis.exceptions.RedisError as error:
-            log.warning("rate limit not checked: %s", error)
-            return 0
-        return int(count)
 
 
 class MemoryRateCounter:
@@ -57,3 +39,39 @@ class MemoryRateCounter:
             if len(self._counts) > 10_000:  # forget finished windows now and then
                 self._counts = {k: v for k, v in self._counts.items() if now - v[0] < self._window}
             return count + 1
+
+
+class RedisRateCounter:
+    """Shared by every web process and worker. While Redis fails, this process counts alone
+    (MemoryRateCounter): each process then limits on its own, which is looser, never open."""
+
+    def __init__(
+        self,
+        connection: redis.Redis,
+        window_seconds: int,
+        *,
+        prefix: str = KEY_PREFIX,
+        fallback: MemoryRateCounter | None = None,
+    ) -> None:
+        self._redis = connection
+        self._window = window_seconds
+        self._prefix = prefix
+        self._fallback = fallback or MemoryRateCounter(window_seconds)
+        self._failing = False
+
+    def hit(self, key: str) -> int:
+        name = self._prefix + key
+        try:
+            pipe = self._redis.pipeline()
+            pipe.incr(name)
+            pipe.expire(name, self._window, nx=True)
+            count, _ = pipe.execute()
+        except redis.exceptions.RedisError as error:
+            if not self._failing:  # once per outage, not once per message
+                log.warning("rate counted in this process while Redis fails: %s", error)
+                self._failing = True
+            return self._fallback.hit(key)
+        if self._failing:
+            log.info("rate counted in Redis again")
+            self._failing = False
+        return int(count)

@@ -5,6 +5,9 @@ from enum import StrEnum
 
 from backend.constants import DeliveryState
 
+# The raw code of a send that may or may not have got through, and must not be sent again.
+IN_DOUBT = "in-doubt"
+
 
 class OutcomeKind(StrEnum):
     SENT = "sent"

@@ -11,7 +11,7 @@ round trip per window (a few milliseconds in a second).
 
 Interactive calls (replies, staff controls, the progress message) come first: while one waits
 for a slot it raises a flag that bulk calls (broadcasts) yield to, and bulk calls are paced
-evenly over the window (one every `window / limit`), so slots come free one by one and a
+evenly (at most two in every `window / limit`), so slots come free one by one and a
 waiting reply gets the next; no share of the window has to be set aside for them. A 429 pauses
 the whole token: for `retry_after` when the platform says it, else 2, 4, 8 s (Bale's bare "bot
 limit exceed"). A bulk message goes to a chat at most once a second; a reply may follow the
@@ -36,6 +36,9 @@ CHAT_GAP = 1.0  # seconds between two messages to one chat
 FIRST_BACKOFF = 2.0  # seconds, doubling per 429 without retry_after in a row
 MAX_BACKOFF = 8.0
 PRIORITY_HOLD = 0.3  # seconds bulk calls keep yielding after an interactive one last waited
+# Bulk calls are spaced window / (PACE_SHARE * limit) apart: spread enough that slots free one
+# by one, loose enough that the window, not the spacing, is what limits a broadcast's rate.
+PACE_SHARE = 2
 
 # KEYS: slots (zset: member -> ms at which the slot frees), pause (its TTL is the pause),
 # priority (its TTL: an interactive call waited that recently), pace (its TTL: until the next
@@ -187,7 +190,7 @@ class RedisLimiter:
             int(CHAT_GAP * 1000),
             int(interactive),
             int(PRIORITY_HOLD * 1000),
-            max(1, self.window_ms // self.limit),
+            max(1, self.window_ms // (PACE_SHARE * self.limit)),
         ]
         while True:
             wait = await self._acquire(keys=[slots, pause, priority, pace, *gap], args=args)
@@ -247,7 +250,7 @@ class LocalLimiter:
                 member = uuid.uuid4().hex
                 self._frees[member] = math.inf
                 if not interactive:
-                    self._next_bulk = now + self.window / self.limit
+                    self._next_bulk = now + self.window / (PACE_SHARE * self.limit)
                 if gap:
                     self._chats.pop(gap, None)  # re-inserted last: the dict stays in time order
                     self._chats[gap] = now + CHAT_GAP

@@ -33,6 +33,10 @@ def typed_param(name: str, value: Any) -> Any:
             )
         # A moment is shown as the day it falls on in Iran.
         return tehran_date(value) if isinstance(value, datetime) else value
+    if name.endswith("_at"):  # a moment, shown with its hour in Iran (format_date)
+        return datetime.fromisoformat(value) if isinstance(value, str) else value
+    if name in ("role", "channel"):  # a staff role, a channel: named in words
+        return Msg(f"staff.{name}.{value}")
     return value
 
 

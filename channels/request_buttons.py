@@ -8,6 +8,7 @@ from sqlmodel import Session
 from backend.actions import pending_payment_of
 from backend.constants import EventAction, RequestKind, RequestStatus
 from backend.models import ServiceRequest
+from backend.outcomes import RESULT_STATUSES
 from backend.workflows import allowed_actions
 from channels.replies import Button
 from locales.values import Msg, Rials
@@ -22,8 +23,9 @@ def button_value(action: str, request: ServiceRequest) -> str:
 def request_buttons(
     session: Session, request: ServiceRequest, *, withdraw: bool = True
 ) -> list[list[Button]]:
-    """What the subscriber can do about the request now, as buttons. Notices carry these too,
-    but not "withdraw": a tap on a receipt should not look like the way to go on."""
+    """What the subscriber can do about the request now, as buttons (the corrected bill and the
+    clearance to be had as documents among them). Notices carry these too, but not "withdraw":
+    a tap on a receipt should not look like the way to go on."""
     allowed = allowed_actions(request)
     rows = []
     payment = pending_payment_of(session, request)
@@ -41,4 +43,7 @@ def request_buttons(
         rows.append([Button(Msg("requests.withdraw"), button_value("withdraw", request))])
     if request.kind == RequestKind.CONNECTION_REMOVAL and request.status == RequestStatus.CLOSED:
         rows.append([Button(Msg("requests.clearance_button"), button_value("clearance", request))])
+    if request.corrected_bill_id is not None and request.status in RESULT_STATUSES:
+        label = Msg("requests.corrected_bill_button")
+        rows.append([Button(label, button_value("bill", request))])
     return rows

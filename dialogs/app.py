@@ -7,7 +7,7 @@ from backend.storage import FileStorage
 from dialogs import bill_review, broadcast, follow, my_requests, staff
 from dialogs.engine import Context, DialogEngine, Effects
 from dialogs.menu import LanguageStep, MenuStep
-from dialogs.phone import PhoneStep
+from dialogs.phone import PhoneStep, StaffCodeStep
 from dialogs.removal import removal_steps
 from dialogs.tracking import TrackCodeStep
 
@@ -25,6 +25,7 @@ def make_dialog_engine(
         LanguageStep(),
         TrackCodeStep(),
         PhoneStep(),
+        StaffCodeStep(),
         *bill_review.STEPS,
         *removal_steps(),
         *my_requests.STEPS,

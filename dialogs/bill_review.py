@@ -16,7 +16,9 @@ from backend.service_requests import (
     find_subscription,
     latest_bills,
     open_review_of_bill,
+    replacement_of,
 )
+from backend.workflows import Refused
 from channels.replies import Button, Reply
 from dialogs import states
 from dialogs.documents import DONE as DONE  # re-exported: the review flow's "done" button
@@ -25,6 +27,7 @@ from dialogs.engine import Context, Step
 from locales.values import Code, Msg, Rials, tehran_date
 
 CONFIRM = "summary:confirm"
+REPLACED = "bill_replaced:"  # a bill its correction replaced: shown, not to be chosen
 EDIT = "summary:edit"
 EDITABLE = {
     "edit:bill_id": states.REVIEW_BILL_ID,
@@ -40,9 +43,10 @@ def _advance(ctx: Context, next_state: str) -> None:
     ctx.go(ctx.draft.pop("return_to", None) or next_state)
 
 
-def _bill_label(bill: Bill) -> Msg:
+def _bill_label(bill: Bill, key: str = "") -> Msg:
+    """A bill as its button names it: its period and amount, a correction marked as one."""
     return Msg(
-        "review.bill_button",
+        key or ("review.bill_button_corrected" if bill.corrects_bill_id else "review.bill_button"),
         {
             "start": bill.previous_reading_date,
             "end": bill.current_reading_date,
@@ -51,8 +55,16 @@ def _bill_label(bill: Bill) -> Msg:
     )
 
 
-def subscription_for_bill_id(ctx: Context, text: str) -> Subscription | None:
-    """The subscription whose bill ID was typed; None after saying what is wrong with it."""
+def _by_sms(ctx: Context) -> bool:
+    """By SMS the replies are worded to fit a reply's parts whole, the essential line first."""
+    return ctx.event.channel == Channel.SMS
+
+
+def subscription_for_bill_id(
+    ctx: Context, text: str, removed: str = "review.subscription_removed"
+) -> Subscription | None:
+    """The subscription whose bill ID was typed; None after saying what is wrong with it
+    (`removed`: the service's words for a connection removed for good, which neither takes)."""
     try:
         bill_id = parse_electricity_bill_id(text)
     except InvalidIdentifier as error:
@@ -63,7 +75,7 @@ def subscription_for_bill_id(ctx: Context, text: str) -> Subscription | None:
         ctx.retry("review.bill_id_unknown", bill_id=Code(bill_id))
         return None
     if subscription.status == SubscriptionStatus.REMOVED:
-        ctx.retry("review.subscription_removed", bill_id=Code(bill_id))
+        ctx.retry(removed, bill_id=Code(bill_id))
         return None
     return subscription
 
@@ -101,13 +113,20 @@ class BillStep(Step):
         )
         if not bills:
             return Reply(Msg("review.no_bills", {"bill_id": Code(ctx.draft["bill_id"])}))
-        buttons = [[Button(_bill_label(bill), f"bill:{bill.id}")] for bill in bills]
-        return Reply(Msg("review.ask_bill"), buttons=buttons)
+        buttons = []
+        for choice in bills:
+            buttons.append([Button(_bill_label(choice.bill), f"bill:{choice.bill.id}")])
+            # Under its correction, the bill it replaced, marked so (not by SMS: two parts
+            # hold two bills, and the correction says it is one).
+            if choice.replaced is not None and not _by_sms(ctx):
+                label = _bill_label(choice.replaced, "review.bill_button_replaced")
+                buttons.append([Button(label, f"{REPLACED}{choice.replaced.id}")])
+        return Reply(Msg("review.ask_bill_sms" if _by_sms(ctx) else "review.ask_bill"), buttons)
 
     def on_choice(self, ctx: Context, value: str) -> None:
         bill = ctx.session.exec(
             select(Bill).where(
-                Bill.id == int(value.removeprefix("bill:")),
+                Bill.id == int(value.removeprefix(REPLACED).removeprefix("bill:")),
                 Bill.subscription_id == ctx.draft["subscription_id"],
             )
         ).first()
@@ -115,6 +134,10 @@ class BillStep(Step):
             ctx.retry("input.button_expired")
             return
         assert bill.id is not None  # a stored bill
+        replacement = replacement_of(ctx.session, bill)
+        if replacement is not None:  # its correction is the bill now, to pay and to review
+            ctx.retry("review.bill_replaced", amount=Rials(replacement.amount_rials))
+            return
         existing = open_review_of_bill(ctx.session, bill_id=bill.id)
         if existing is not None:
             ctx.retry("review.already_open", code=Code(existing.tracking_code))
@@ -154,9 +177,8 @@ class DescriptionStep(Step):
             ctx.retry("review.description_too_long", max=limit, length=len(description))
         else:
             ctx.draft["description"] = description
-            if ctx.event.channel == Channel.SMS:  # no files by SMS: straight to the summary
-                ctx.say("review.documents_later")
-                _advance(ctx, states.REVIEW_SUMMARY)
+            if _by_sms(ctx):  # no files by SMS: straight to the summary (the filed reply
+                _advance(ctx, states.REVIEW_SUMMARY)  # says where documents can be added)
             else:
                 _advance(ctx, states.REVIEW_DOCUMENTS)
 
@@ -188,7 +210,8 @@ class SummaryStep(Step):
         assert bill is not None  # bills are never deleted
         return Reply(
             Msg(
-                "review.summary",
+                # By SMS: the bill and the question first, then what may be left out whole.
+                "review.summary_sms" if _by_sms(ctx) else "review.summary",
                 {
                     "bill_id": Code(draft["bill_id"]),
                     "bill": _bill_label(bill),
@@ -215,20 +238,25 @@ class SummaryStep(Step):
             ctx.say("review.already_open", code=Code(existing.tracking_code))
             ctx.reset()
             return
-        request = file_bill_review(
-            ctx.session,
-            channel=ctx.event.channel,
-            channel_user_id=ctx.event.user_id,
-            bill=bill,
-            reason=ReviewReason(draft["reason"]),
-            description=draft["description"],
-            documents=[DraftDocument(**document) for document in draft.get("documents", [])],
-            now=ctx.now,
-            review_working_days=ctx.settings.review_working_days,
-        )
+        try:
+            request = file_bill_review(
+                ctx.session,
+                channel=ctx.event.channel,
+                channel_user_id=ctx.event.user_id,
+                bill=bill,
+                reason=ReviewReason(draft["reason"]),
+                description=draft["description"],
+                documents=[DraftDocument(**document) for document in draft.get("documents", [])],
+                now=ctx.now,
+                review_working_days=ctx.settings.review_working_days,
+            )
+        except Refused as refused:  # corrected or removed meanwhile: it is chosen again
+            ctx.say(f"review.refused_{refused.code}", bill_id=Code(draft["bill_id"]))
+            ctx.reset()
+            return
         assert request.step_deadline is not None
         ctx.say(
-            "review.filed",
+            "review.filed_sms" if _by_sms(ctx) else "review.filed",
             code=Code(request.tracking_code),
             expected=tehran_date(request.step_deadline),
         )

@@ -1,19 +1,14 @@
-"""The document step the flows share: photos and PDFs, checked by their bytes, kept in the draft."""
+"""The document step the flows share: photos and PDFs, known by their bytes, kept in the draft."""
 
 from typing import Any, ClassVar
 
 from backend.constants import DocumentType
+from backend.storage import detect_content_type, document_name, safe_file_name
 from channels.replies import Button, Reply
 from dialogs.engine import Context, Step
 from dialogs.events import FileTooLarge, IncomingFile
 from locales.values import Msg
 
-# What a document may be, recognised by its first bytes as well as by what the channel says.
-ACCEPTED_TYPES = {
-    "image/jpeg": b"\xff\xd8\xff",
-    "image/png": b"\x89PNG\r\n\x1a\n",
-    "application/pdf": b"%PDF-",
-}
 DONE = "docs:done"
 
 
@@ -60,10 +55,8 @@ class DocumentsStep(Step):
         settings = ctx.settings
         if len(documents) >= settings.max_documents:
             ctx.retry("review.documents_full", max=settings.max_documents)
-        elif file.content_type not in ACCEPTED_TYPES:
-            ctx.retry("review.document_bad_type", name=file.name)
         elif file.size_bytes > settings.max_document_bytes:
-            ctx.retry("review.document_too_large", name=file.name, max_mb=_max_mb(ctx))
+            ctx.retry("review.document_too_large", name=_shown(file), max_mb=_max_mb(ctx))
         else:
             self._store(ctx, file, documents)
 
@@ -72,28 +65,31 @@ class DocumentsStep(Step):
             content: bytes | None = file.fetch()
         except FileTooLarge:
             content = None
-        # The declared size and type are the sender's word; the bytes are checked too.
+        # The declared size is the sender's word, checked again on the bytes; the type and the
+        # name's extension are the bytes' alone (a photo sent as PNG, a PDF named .bat).
         if content is None or len(content) > ctx.settings.max_document_bytes:
-            ctx.retry("review.document_too_large", name=file.name, max_mb=_max_mb(ctx))
+            ctx.retry("review.document_too_large", name=_shown(file), max_mb=_max_mb(ctx))
             return
-        if not content.startswith(ACCEPTED_TYPES[file.content_type]):
-            ctx.retry("review.document_bad_type", name=file.name)
+        content_type = detect_content_type(content)
+        if content_type is None:
+            ctx.retry("review.document_bad_type", name=_shown(file))
             return
+        name = document_name(file.name, content_type)
         stored = ctx.storage.save(content)
         if any(document["sha256"] == stored.sha256 for document in documents):
-            ctx.retry("review.document_duplicate", name=file.name)
+            ctx.retry("review.document_duplicate", name=name)
             return
         documents.append(
             {
                 "storage_key": stored.key,
                 "sha256": stored.sha256,
                 "size_bytes": stored.size_bytes,
-                "content_type": file.content_type,
-                "original_name": file.name[:255],
+                "content_type": content_type,
+                "original_name": name,
                 "doc_type": self.document_type(ctx),
             }
         )
-        ctx.say("review.document_received", name=file.name)
+        ctx.say("review.document_received", name=name)
         ctx.go(self.name)
 
     def _count(self, ctx: Context) -> int:
@@ -103,6 +99,11 @@ class DocumentsStep(Step):
             document.get("doc_type", DocumentType.EVIDENCE) == kind
             for document in ctx.draft.get("documents", [])
         )
+
+
+def _shown(file: IncomingFile) -> str:
+    """The name of a file not kept, as the sender gave it but safe to show."""
+    return safe_file_name(file.name) or "document"
 
 
 def _max_mb(ctx: Context) -> int:

@@ -1,35 +1,89 @@
 """The dialog engine: one event under the user's lock, routed to a step, the result saved."""
 
+import logging
+import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from backend.constants import Channel
-from backend.conversations import claim_event, ensure_identity, lock_conversation, save_conversation
+from backend.conversations import (
+    claim_event,
+    ensure_identity,
+    keep_answer,
+    lock_conversation,
+    mark_answered,
+    save_conversation,
+    unsent_answer,
+)
 from backend.db import session_scope
-from backend.identifiers import to_ascii_digits
+from backend.identifiers import normalize_text, strip_controls, to_ascii_digits
 from backend.models import Conversation, utcnow
 from backend.settings import Settings
 from backend.storage import FileStorage
+from channels.inbound_rate import MemoryRateCounter, RateCounter
 from channels.replies import Button, Reply
+from channels.reply_json import replies_from_json, replies_to_json
 from dialogs import states
-from dialogs.events import Event, EventKind, IncomingFile
+from dialogs.events import Event, EventKind, FetchFailed, IncomingFile
 from locales.values import Msg, render
 
+log = logging.getLogger(__name__)
 NAV_BACK = "nav:back"
 NAV_CANCEL = "nav:cancel"
+APOLOGY = "error.unexpected"  # the answer to an event that failed for good
 
 
 @dataclass(frozen=True)
 class Effects:
-    """What the dialogs set going outside the database, wired by whoever runs them. By default
-    nothing: a broadcast due now is then started by the clock's next round."""
+    """What the dialogs set going or count outside the database, wired by whoever runs them.
+
+    By default a broadcast due now is started by the clock's next round, and look-ups by
+    tracking code are counted in this process only.
+    """
 
     start_broadcast: Callable[[int], None] = lambda broadcast_id: None
+    # Look-ups by tracking code, counted per "channel:user" in a window (TRACK_RATE_*).
+    lookups: RateCounter | None = None
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether trying the event again may cure its failure: the database unreachable, busy or
+    in a deadlock, a lost connection, a download that timed out."""
+    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(
+        error,
+        sa.exc.OperationalError
+        | sa.exc.InterfaceError
+        | sa.exc.DisconnectionError
+        | sa.exc.TimeoutError
+        | ConnectionError
+        | TimeoutError
+        | FetchFailed,
+    )
+
+
+def _log_failure(event: Event, error: Exception) -> None:
+    """Where it failed, never what it said: an error's text may quote the user's input or a
+    statement's parameters."""
+    frames = traceback.extract_tb(error.__traceback__)[-6:]
+    where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+    causes = [type(error).__qualname__]
+    if error.__cause__ is not None:
+        causes.append(type(error.__cause__).__qualname__)
+    log.error(
+        "a %s %s event failed (%s) at %s; answered with an apology",
+        event.channel,
+        event.kind,
+        " from ".join(causes),
+        where,
+    )
 
 
 @dataclass
@@ -77,6 +131,42 @@ class Answer:
 
     locale: str
     replies: list[Reply]
+    # The last reply is the prompt of the step the user is at now; the others were said first.
+    prompted: bool = False
+    step: str = ""  # the state the event found the user in (for metrics; not stored)
+
+    def stored(self) -> dict[str, Any]:
+        """As JSON, to be kept with the handled event."""
+        replies = replies_to_json(self.replies)
+        return {"locale": self.locale, "replies": replies, "prompted": self.prompted}
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> "Answer":
+        replies = replies_from_json(stored["replies"])
+        return cls(stored["locale"], replies, prompted=stored.get("prompted", False))
+
+
+def claim(session: Session, event: Event, now: datetime) -> bool:
+    """True unless the event is a redelivery of one handled already (the claim commits with
+    the handling); an event without an id is always new."""
+    if not event.event_id:
+        return True
+    return claim_event(
+        session, channel=event.channel, event_id=event.event_id, now=now, window=event.repeat_window
+    )
+
+
+def keep(session: Session, event: Event, answer: Answer) -> None:
+    """Keeps the answer with the claimed event, in the same transaction."""
+    if event.event_id:
+        keep_answer(session, channel=event.channel, event_id=event.event_id, answer=answer.stored())
+
+
+def replayed(session: Session, event: Event, locale: str) -> Answer:
+    """A redelivery's answer: the one kept, unless it is known to have gone out."""
+    assert event.event_id is not None
+    stored = unsent_answer(session, channel=event.channel, event_id=event.event_id)
+    return Answer.from_stored(stored) if stored else Answer(locale, [])
 
 
 class Step:
@@ -137,7 +227,11 @@ class DialogEngine:
         self.standing = {s.standing_prefix: s for s in self.steps.values() if s.standing_prefix}
         self.clock = clock
         self.other_commands = other_commands
-        self.effects = effects or Effects()
+        effects = effects or Effects()
+        if effects.lookups is None:
+            lookups = MemoryRateCounter(settings.track_rate_window_seconds)
+            effects = replace(effects, lookups=lookups)
+        self.effects = effects
         self.commands: dict[str, Command] = {
             "start": self._start,
             "cancel": lambda ctx, _: self._cancel(ctx),
@@ -148,7 +242,31 @@ class DialogEngine:
         }
 
     def handle(self, event: Event) -> Answer:
-        """Handles one event; everything it changes commits together, or not at all."""
+        """Handles one event; everything it changes commits together, or not at all.
+
+        The answer is kept with the handled event: a redelivery gets it again until the
+        channel says it went out (`answered`), and nothing after that. An event that fails
+        for a reason a retry will not cure is rolled back, then recorded as handled with an
+        apology for its answer, so that its redeliveries do not fail the same way; a
+        transient failure (the database, the network) is raised, for a redelivery to retry.
+        """
+        try:
+            return self._handle(event)
+        except Exception as error:
+            if is_transient(error):
+                raise
+            _log_failure(event, error)
+            return self._apologise(event)
+
+    def answered(self, event: Event) -> None:
+        """The answer to `event` went out (or never can): its redelivery is answered with
+        nothing from now on."""
+        if not event.event_id:
+            return
+        with session_scope(self.db) as session:
+            mark_answered(session, channel=event.channel, event_id=event.event_id, now=self.clock())
+
+    def _handle(self, event: Event) -> Answer:
         now = self.clock()
         with session_scope(self.db) as session:
             conversation = lock_conversation(
@@ -159,18 +277,37 @@ class DialogEngine:
                 now=now,
                 state=states.MENU,
             )
-            if event.event_id and not claim_event(
-                session, channel=event.channel, event_id=event.event_id, now=now
-            ):
-                return Answer(conversation.locale, [])
+            if not claim(session, event, now):
+                return replayed(session, event, conversation.locale)
             ensure_identity(session, channel=event.channel, user_id=event.user_id, now=now)
             ctx = Context(
                 session, self.settings, self.storage, event, conversation, now, self.effects
             )
+            step = conversation.state
             self._route(ctx)
             self._show_next_prompt(ctx)
             save_conversation(session, conversation, now=now)
-            return Answer(conversation.locale, ctx.replies)
+            answer = Answer(
+                conversation.locale, ctx.replies, prompted=ctx.next_state is not None, step=step
+            )
+            keep(session, event, answer)
+            return answer
+
+    def _apologise(self, event: Event) -> Answer:
+        """An apology in the user's language, recorded as the event's answer."""
+        now = self.clock()
+        with session_scope(self.db) as session:
+            locale = session.exec(
+                select(Conversation.locale).where(
+                    Conversation.channel == event.channel, Conversation.user_id == event.user_id
+                )
+            ).first()
+            locale = locale or self.settings.default_locale
+            if not claim(session, event, now):  # handled meanwhile, elsewhere
+                return replayed(session, event, locale)
+            answer = Answer(locale, [Reply(Msg(APOLOGY))])
+            keep(session, event, answer)
+            return answer
 
     def _step(self, ctx: Context) -> Step:
         return self.steps.get(ctx.conversation.state) or self.steps[states.MENU]
@@ -183,11 +320,30 @@ class DialogEngine:
             if event.channel == Channel.SMS
             else self.settings.draft_ttl_minutes
         ):
-            ctx.say("draft.expired")
+            ctx.say("draft.expired_sms" if event.channel == Channel.SMS else "draft.expired")
             ctx.reset()
+            # The message itself is taken as said at the menu (a look-up, a command), not
+            # swallowed; the expired step's buttons are gone, and a press of one says no more.
+            conversation.state = states.MENU
+            conversation.data.pop("buttons", None)
+            if event.kind == EventKind.CHOICE and not self._standing(event.choice):
+                return
+            ctx.next_state = None
+            self._dispatch(ctx)
+            if ctx.next_state is None:
+                ctx.go(states.MENU)
             return
-        if event.kind == EventKind.TEXT and event.text.startswith("/"):
-            name, _, argument = event.text[1:].partition(" ")
+        self._dispatch(ctx)
+
+    def _standing(self, value: str) -> bool:
+        return value.partition(":")[0] in self.standing
+
+    def _dispatch(self, ctx: Context) -> None:
+        """The event to the command or the step it is for."""
+        event, conversation = ctx.event, ctx.conversation
+        text = strip_controls(event.text)  # every step and command gets text without them
+        if event.kind == EventKind.TEXT and text.startswith("/"):
+            name, _, argument = text[1:].partition(" ")
             name = name.split("@")[0].lower()
             command = self.commands.get(name)
             if command is not None:
@@ -198,13 +354,13 @@ class DialogEngine:
             return
         kind, choice = event.kind, event.choice
         if kind == EventKind.TEXT:
-            choice = self._button_typed(conversation, event.text)
+            choice = self._button_typed(conversation, text)
             kind = EventKind.CHOICE if choice else kind
         step = self._step(ctx)
         if kind == EventKind.CHOICE:
             self._on_choice(ctx, step, choice)
         elif kind == EventKind.TEXT:
-            step.on_text(ctx, event.text)
+            step.on_text(ctx, text)
         elif kind == EventKind.FILE and event.file is not None:
             step.on_file(ctx, event.file)
         elif kind == EventKind.CONTACT:
@@ -250,10 +406,11 @@ class DialogEngine:
 
     @staticmethod
     def _button_typed(conversation: Conversation, text: str) -> str:
-        """The button a typed text means: its number as shown, or its label."""
-        typed = to_ascii_digits(text.strip())
+        """The button a typed text means: its number as shown, or its label, both normalized
+        (Arabic ي and ك for Persian ی and ک, any digits, spacing, letter case)."""
+        typed = _typed_form(text)
         for number, (value, label) in enumerate(conversation.data.get("buttons", []), start=1):
-            if typed in (str(number), label):
+            if typed in (str(number), _typed_form(label)):
                 return value
         return ""
 
@@ -273,3 +430,7 @@ class DialogEngine:
             for button in row
         ]
         ctx.replies.append(reply)
+
+
+def _typed_form(text: str) -> str:
+    return to_ascii_digits(normalize_text(text)).casefold()

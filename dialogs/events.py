@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from backend.constants import Channel
@@ -17,6 +18,11 @@ class EventKind(StrEnum):
 
 class FileTooLarge(Exception):
     """Raised by a fetch when the channel will not hand over a file that big."""
+
+
+class FetchFailed(Exception):
+    """Raised by a fetch that failed for a reason a retry may cure (network, the platform's
+    5xx): the event is not recorded as handled, so that its redelivery is tried again."""
 
 
 @dataclass(frozen=True)
@@ -42,3 +48,6 @@ class Event:
     file: IncomingFile | None = None
     # The channel's id of this delivery (update_id, SMS id): a redelivery is handled once.
     event_id: str | None = None
+    # Set when `event_id` is a digest of the message, not an id the channel gave it: the same
+    # digest is a redelivery only within this long of its handling (a sliding window).
+    repeat_window: timedelta | None = None

@@ -7,11 +7,10 @@ from backend.constants import (
     Channel,
     DocumentType,
     EventAction,
-    RequestKind,
     RequestStatus,
 )
-from backend.models import ServiceRequest, Subscription
-from backend.otp import vouched_mobile
+from backend.models import ServiceRequest
+from backend.outcomes import CorrectedBill, clearance_of, review_outcome
 from backend.payments import make_payment_provider
 from backend.service_requests import (
     DOCUMENT_TYPES,
@@ -19,7 +18,6 @@ from backend.service_requests import (
     attach_documents,
     document_count,
     find_request,
-    subscriber_requests,
     takes_documents,
 )
 from backend.workflows import FEE_PAID_STATUSES, Refused, allowed_actions
@@ -29,25 +27,25 @@ from dialogs import states
 from dialogs.documents import DocumentsStep
 from dialogs.engine import Context, Step
 from dialogs.events import IncomingFile
-from locales.values import Code, Msg, Rials, tehran_date
+from dialogs.outcomes import (
+    by_sms,
+    clearance_file,
+    corrected_bill_file,
+    review_result,
+    their_requests,
+)
+from locales.values import Code, Digits, Msg, Rials, tehran_date
 
 LISTED = 10  # the newest requests shown in "my requests"
 CONFIRMED = ("withdraw", "decline")  # actions that ask "are you sure?" first
 ADD_DOCUMENTS = "docs"  # offered on the detail view only, not on notices
+CORRECTED_BILL = "bill"  # the corrected bill's PDF, again (request_buttons offers it)
 PAPER = "paper:"  # which paper a removal is sent, before its files
 
 
 def _theirs(ctx: Context, code: str | None = None) -> list[ServiceRequest]:
     """The sender's requests (or the one with `code`, if it is theirs), newest first."""
-    channel, user_id = ctx.event.channel, ctx.event.user_id
-    return subscriber_requests(
-        ctx.session,
-        channel=channel,
-        user_id=user_id,
-        mobile=vouched_mobile(ctx.session, channel=channel, user_id=user_id),
-        tracking_code=code,
-        limit=LISTED,
-    )
+    return their_requests(ctx, code, limit=LISTED)
 
 
 def _summary(request: ServiceRequest) -> dict[str, object]:
@@ -88,15 +86,23 @@ class RequestStep(Step):
             return Reply(Msg("requests.not_found"))
         request = found[0]
         params = _summary(request) | {"filed": tehran_date(request.created_at)}
-        if request.status == RequestStatus.TERMS_ANNOUNCED:
+        buttons = request_buttons(ctx.session, request)
+        result = review_result(ctx, request)
+        files = []
+        if result is not None:
+            # The result in words; the corrected bill comes with it, so not its button again.
+            message = Msg("requests.detail_result", params | {"result": result.message})
+            files = result.files
+            again = button_value(CORRECTED_BILL, request)
+            buttons = [row for row in buttons if all(b.value != again for b in row)]
+        elif request.status == RequestStatus.TERMS_ANNOUNCED:
             message = Msg("requests.detail_terms", params | {"terms": request.terms or ""})
         else:
             message = Msg("requests.detail", params)
-        buttons = request_buttons(ctx.session, request)
         if takes_documents(request):
             label = Msg("requests.add_documents")
             buttons.append([Button(label, button_value(ADD_DOCUMENTS, request))])
-        return Reply(message, buttons=buttons)
+        return Reply(message, buttons=buttons, files=files)
 
     def on_choice(self, ctx: Context, value: str) -> None:
         action, _, code = value.removeprefix(f"{PREFIX}:").partition(":")
@@ -135,6 +141,8 @@ class RequestStep(Step):
             ctx.say("requests.terms_accepted", code=Code(request.tracking_code))
         elif action == "clearance":
             self._clearance(ctx, request)
+        elif action == CORRECTED_BILL:
+            self._corrected_bill(ctx, request)
         elif action == ADD_DOCUMENTS:
             self._add_documents(ctx, request)
             return
@@ -212,22 +220,37 @@ class RequestStep(Step):
 
     @staticmethod
     def _clearance(ctx: Context, request: ServiceRequest) -> None:
-        """The final clearance (مفاصاحساب) of a removal carried out and settled."""
-        if request.kind != RequestKind.CONNECTION_REMOVAL or request.status != RequestStatus.CLOSED:
+        """The final clearance (مفاصاحساب) of a removal carried out and settled: in words, and
+        the certificate as a PDF with its verification code (not by SMS, which has no files)."""
+        clearance = clearance_of(ctx.session, request, ctx.settings)
+        if clearance is None:
             raise Refused("not_closed")
-        subscription = ctx.session.get(Subscription, request.subscription_id)
-        assert subscription is not None
-        statement = request.statement_rials or 0
-        ctx.say(
-            "requests.clearance",
-            code=Code(request.tracking_code),
-            bill_id=Code(subscription.bill_id),
-            address=subscription.address,
-            reading=request.final_reading or 0,
-            debt=Rials(max(statement, 0)),
-            credit=Rials(max(-statement, 0)),
-            closed=tehran_date(request.updated_at),
-        )
+        statement = clearance.statement_rials
+        params = {
+            "code": Code(clearance.tracking_code),
+            "bill_id": Code(clearance.bill_id),
+            "address": clearance.address,
+            "reading": Digits(clearance.final_reading),
+            "debt": Rials(max(statement, 0)),
+            "credit": Rials(max(-statement, 0)),
+            "closed": clearance.closed_on,
+            "seal": Code(clearance.seal),
+        }
+        files = [] if by_sms(ctx) else [clearance_file(ctx, clearance)]
+        ctx.replies.append(Reply(Msg("requests.clearance", params), files=files))
+
+    @staticmethod
+    def _corrected_bill(ctx: Context, request: ServiceRequest) -> None:
+        """The corrected bill of an upheld review, as a PDF; by SMS, where it can be had."""
+        outcome = review_outcome(ctx.session, request)
+        if not isinstance(outcome, CorrectedBill):
+            raise Refused("no_corrected_bill")
+        code = Code(request.tracking_code)
+        if by_sms(ctx):
+            ctx.say("requests.corrected_bill_in_messenger", code=code)
+            return
+        file = corrected_bill_file(ctx, outcome)
+        ctx.replies.append(Reply(Msg("requests.corrected_bill", {"code": code}), files=[file]))
 
 
 class ConfirmStep(Step):

@@ -7,7 +7,7 @@ them and the ID card follows from «درخواست‌های من» in a messenge
 from typing import Any
 
 from backend import otp
-from backend.constants import Channel, DocumentType, RemovalReason
+from backend.constants import Channel, DocumentType, OtpPurpose, RemovalReason
 from backend.conversations import verify_phone
 from backend.identifiers import mask_mobile
 from backend.models import Subscription
@@ -21,12 +21,12 @@ from backend.workflows import Refused
 from channels.replies import Button, Reply
 from dialogs import states
 from dialogs.bill_review import subscription_for_bill_id
+from dialogs.codes import OtpCodeStep, ask_for_code
 from dialogs.documents import DocumentsStep
 from dialogs.engine import Context, Step
 from dialogs.phone import own_mobile
 from locales.values import Code, Msg, tehran_date
 
-RESEND = "otp:resend"
 ACKNOWLEDGE = "removal:acknowledge"
 CONFIRM = "removal:confirm"
 NO_PROPERTY_DOCUMENT = "property:none"
@@ -60,19 +60,6 @@ def _proven(ctx: Context, mobile: str) -> None:
     ctx.go(states.REMOVAL_REASON)
 
 
-def _issue_code(ctx: Context, mobile: str) -> otp.Issued:
-    """A one-time code for `mobile`, queued as an SMS notice worded in the sender's language."""
-    return otp.issue_code(
-        ctx.session,
-        channel=ctx.event.channel,
-        user_id=ctx.event.user_id,
-        mobile=mobile,
-        locale=ctx.locale,
-        now=ctx.now,
-        settings=ctx.settings,
-    )
-
-
 class BillIdStep(Step):
     name = states.REMOVAL_BILL_ID
     back = states.MENU
@@ -83,9 +70,10 @@ class BillIdStep(Step):
         return Reply(Msg("removal.ask_bill_id_sms" if _by_sms(ctx) else "removal.ask_bill_id"))
 
     def on_text(self, ctx: Context, text: str) -> None:
-        subscription = subscription_for_bill_id(ctx, text)
+        subscription = subscription_for_bill_id(ctx, text, "removal.subscription_removed")
         if subscription is None:
             return
+        assert subscription.id is not None  # a stored subscription
         existing = open_removal_of(ctx.session, subscription_id=subscription.id)
         if existing is not None:
             ctx.retry("removal.already_open", code=Code(existing.tracking_code))
@@ -104,14 +92,7 @@ class BillIdStep(Step):
         elif proof == otp.Proof.CONTACT:
             ctx.go(states.REMOVAL_CONTACT)
         else:
-            self._send_code(ctx, mobile)
-
-    def _send_code(self, ctx: Context, mobile: str) -> None:
-        issued = _issue_code(ctx, mobile)
-        if issued.outcome == otp.IssueOutcome.COOLING_DOWN:
-            ctx.retry("otp.cooling_down", until=issued.until)
-        else:  # a code sent moments ago is still good: it is asked for all the same
-            ctx.go(states.REMOVAL_CODE)
+            ask_for_code(ctx, mobile, OtpPurpose.MOBILE, states.REMOVAL_CODE)
 
 
 class ContactStep(Step):
@@ -141,61 +122,23 @@ class ContactStep(Step):
         _proven(ctx, mobile)
 
 
-class CodeStep(Step):
+class CodeStep(OtpCodeStep):
     """Elsewhere (terminal chat, SMS from another number): a code sent to the registered mobile."""
 
     name = states.REMOVAL_CODE
     back = states.REMOVAL_BILL_ID
     help = "help.removal_code"
+    purpose = OtpPurpose.MOBILE
 
-    def prompt(self, ctx: Context) -> Reply:
-        mobile = registered_mobile(ctx.session, _subscription(ctx)) or ""
-        return Reply(
-            Msg(
-                "otp.prompt",
-                {"phone": _masked(mobile), "minutes": ctx.settings.otp_valid_minutes},
-            ),
-            buttons=[[Button(Msg("otp.resend"), RESEND)]],
-        )
+    def shown_mobile(self, ctx: Context) -> str:
+        return registered_mobile(ctx.session, _subscription(ctx)) or ""
 
-    def on_text(self, ctx: Context, text: str) -> None:
-        mobile = _registered_mobile(ctx)
-        if mobile is None:
-            return
-        checked = otp.check_code(
-            ctx.session,
-            channel=ctx.event.channel,
-            user_id=ctx.event.user_id,
-            mobile=mobile,
-            code=text,
-            now=ctx.now,
-            settings=ctx.settings,
-        )
-        outcome = checked.outcome
-        if outcome == otp.CheckOutcome.VERIFIED:
-            ctx.draft["code_notice_id"] = checked.notice_id  # shown with the request it proves
-            _proven(ctx, mobile)
-        elif outcome == otp.CheckOutcome.WRONG:
-            ctx.retry("otp.wrong", left=checked.tries_left)
-        elif outcome == otp.CheckOutcome.LOCKED:
-            ctx.say("otp.locked", until=checked.until)
-            ctx.reset()
-        else:
-            ctx.retry(f"otp.{outcome}")  # expired, no code, not a code: no try used
+    def mobile(self, ctx: Context) -> str | None:
+        return _registered_mobile(ctx)
 
-    def on_choice(self, ctx: Context, value: str) -> None:
-        mobile = _registered_mobile(ctx)
-        if mobile is None:
-            return
-        issued = _issue_code(ctx, mobile)
-        if issued.outcome == otp.IssueOutcome.SENT:
-            ctx.say("otp.sent_again")
-            ctx.go(self.name)
-        elif issued.outcome == otp.IssueOutcome.TOO_SOON:
-            ctx.retry("otp.too_soon", until=issued.until)
-        else:
-            ctx.say("otp.cooling_down", until=issued.until)
-            ctx.reset()
+    def proven(self, ctx: Context, mobile: str, checked: otp.Checked) -> None:
+        ctx.draft["code_notice_id"] = checked.notice_id  # shown with the request it proves
+        _proven(ctx, mobile)
 
 
 class ReasonStep(Step):

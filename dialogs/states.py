@@ -14,6 +14,7 @@ REVIEW_EDIT = "review.edit"
 TRACK_CODE = "track.code"
 
 PHONE = "phone"
+PHONE_STAFF_CODE = "phone.staff_code"
 
 REMOVAL_BILL_ID = "removal.bill_id"
 REMOVAL_CONTACT = "removal.contact"
@@ -38,6 +39,7 @@ STAFF_DECIDE_AMOUNT = "staff.decide_amount"
 STAFF_DECIDE_REASON = "staff.decide_reason"
 STAFF_DECIDE_NOTE = "staff.decide_note"
 STAFF_PAID_METHOD = "staff.paid_method"
+STAFF_CONFIRM = "staff.confirm"  # what a decision sends the subscriber, before it is sent
 STAFF_HISTORY = "staff.history"  # only the name of the full history's buttons: never entered
 
 FOLLOW_LIST = "follow.list"

@@ -1,6 +1,7 @@
 """Typed values that messages carry, formatted per locale: codes, money, dates, labels."""
 
 import html
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,6 +16,16 @@ from locales.catalogs import translate
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 PERSIAN_THOUSANDS = "\u066c"  # ٬ ARABIC THOUSANDS SEPARATOR, used in Persian
 LRI, PDI = "\u2066", "\u2069"
+# What user text may not bring to a screen: C0 controls but the line feed (ESC, BEL…), DEL,
+# C1 controls, and the bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069),
+# which would reorder what follows them (a name shown as "invoicetab.pdf" that is a .bat).
+_NOT_SHOWN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def neutralize(text: str) -> str:
+    """User-provided text made safe to show: no control characters but line breaks, no bidi
+    controls; a tab becomes a space. The codes' own isolates are added after this."""
+    return _NOT_SHOWN.sub(lambda match: " " if match.group() == "\t" else "", text)
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,13 @@ class Code:
 @dataclass(frozen=True)
 class Rials:
     amount: int
+
+
+@dataclass(frozen=True)
+class Digits:
+    """A number read digit by digit (a meter reading): the locale's digits, never grouped."""
+
+    value: int
 
 
 @dataclass(frozen=True)
@@ -79,20 +97,23 @@ def format_value(value: Any, locale: str, markup: Markup) -> str:
     if isinstance(value, Msg):
         return render(value, locale, markup)
     if isinstance(value, Code):
-        return markup.code(value.value)
+        return markup.code(neutralize(value.value))
     if isinstance(value, Rials):
         return format_number(value.amount, locale)
+    if isinstance(value, Digits):
+        return localize_digits(str(value.value), locale)
     if isinstance(value, date):  # datetime is a date too
         return format_date(value, locale)
     if isinstance(value, bool):
         raise TypeError("a bool has no wording: pass a Msg")
     if isinstance(value, int):
         return format_number(value, locale)
-    return markup.escape(str(value))
+    return markup.escape(neutralize(str(value)))
 
 
 def render(message: Msg, locale: str, markup: Markup = PLAIN) -> str:
-    """The message's text in a locale, its parameters formatted; user text is escaped."""
+    """The message's text in a locale, its parameters formatted; user text is neutralized
+    (neutralize) and escaped."""
     parts = []
     for literal, name, _, _ in Formatter().parse(translate(message.key, locale)):
         parts.append(markup.escape(literal))

@@ -8,7 +8,9 @@ the lease is still this job's. Temporary failures are retried with a doubling pa
 A messenger send is marked SENDING when claimed. A job that dies before recording leaves that
 mark, and its delivery is not sent again: nobody can ask the Bot API whether the message got
 through, so it is "in doubt" and goes by SMS instead. An SMS is sent again, under the same
-reference, which the gateway (Kavenegar's localid) uses to send it once.
+reference, when the gateway uses it to send it once (Kavenegar's localid); on a gateway that
+does not (Melipayamak: `dedupes_by_reference` False) an SMS is marked SENDING too, and one
+whose job died, or whose answer was lost, is in doubt and not sent a second time.
 """
 
 import logging
@@ -30,6 +32,8 @@ from backend.payments import make_payment_provider
 from backend.sealing import SealExpired
 from backend.settings import Settings
 from channels.clients import BlockingSender
+from channels.metrics import NOTICE_DELIVERIES
+from channels.outcome import IN_DOUBT as IN_DOUBT  # a raw code of deliveries
 from channels.outcome import Outcome, OutcomeKind
 from channels.registry import MESSENGERS
 from channels.render import notice_message, render_for_channel
@@ -45,8 +49,8 @@ OPTED_OUT = "opted-out"
 RENDER_ERROR = "render-error"
 EXPIRED = "expired"  # raw code of a one-time code that could not go out while it was valid
 NO_BOT = "no-bot"  # raw code of a messenger send with no bot configured for it
-SENDING = "sending"  # raw code of a messenger send whose outcome is not recorded yet
-IN_DOUBT = "in-doubt"  # raw code of one whose job died: perhaps sent, perhaps not
+SENDING = "sending"  # raw code of a send whose outcome is not recorded yet (see above)
+# IN_DOUBT: the raw code of one whose job died, or whose answer was lost: perhaps sent
 MAX_RETRY_PAUSE = timedelta(hours=1)
 REPORTS_BATCH = 500
 REPORTS_FOR = timedelta(days=3)  # an SMS with no final report by then is left as it is
@@ -80,6 +84,7 @@ class Deliverer:
         self.sms = sms
         self.messenger = messenger
         self.clock = clock
+        self._sms_dedupes: bool | None = None
 
     def deliver(self, delivery_id: int, token: str) -> None:
         claim = self._claim(delivery_id, datetime.fromisoformat(token))
@@ -100,9 +105,12 @@ class Deliverer:
                 self._finish(delivery, DeliveryState.PERMANENT_FAILURE, OPTED_OUT, now)
                 return None
             if delivery.raw_code == SENDING:
-                log.warning("delivery %s: its job died while sending; SMS instead", delivery.id)
                 self._finish(delivery, DeliveryState.PERMANENT_FAILURE, IN_DOUBT, now)
-                sms_fallback(session, notice.id or 0, now=now)
+                if delivery.channel == Channel.SMS:
+                    log.warning("delivery %s: its job died while sending; not again", delivery.id)
+                else:
+                    log.warning("delivery %s: its job died while sending; SMS instead", delivery.id)
+                    sms_fallback(session, notice.id or 0, now=now)
                 return None
             # A direct notice (a one-time code) has its own mobile and language, and perhaps
             # no request; nothing of a request's is added to it.
@@ -143,7 +151,8 @@ class Deliverer:
                 delivery.last_error = repr(error)[:500]
                 return None
             delivery.attempts += 1
-            if delivery.channel in MESSENGERS:
+            sms = delivery.channel == Channel.SMS
+            if delivery.channel in MESSENGERS or (sms and not self._sms_sent_once()):
                 delivery.raw_code = SENDING
             delivery.next_attempt_at = now + timedelta(seconds=self.settings.notice_lease_seconds)
             delivery.updated_at = now
@@ -160,9 +169,18 @@ class Deliverer:
                 buttons,
             )
 
+    def _sms_sent_once(self) -> bool:
+        """Whether the SMS gateway sends a message once however often it is sent under its
+        reference (asked once: the gateway does not change while the process runs)."""
+        if self._sms_dedupes is None:
+            with self.sms() as provider:
+                self._sms_dedupes = provider.dedupes_by_reference
+        return self._sms_dedupes
+
     def _send(self, claim: Claim) -> Outcome:
         if claim.channel == Channel.SMS:
-            # Kavenegar's localid: a send retried after a lost answer is not sent twice.
+            # Kavenegar's localid: a send retried after a lost answer is not sent twice. On
+            # another gateway a lost answer is in doubt (send_sms), never sent again.
             with self.sms() as provider:
                 reference = str(claim.delivery_id)
                 return send_sms(provider, claim.address, claim.text, reference=reference)
@@ -287,6 +305,7 @@ class Deliverer:
         delivery: NoticeDelivery, state: DeliveryState, raw_code: str, now: datetime
     ) -> None:
         """Records a state; the delivery is not sent again unless a retry is set after this."""
+        NOTICE_DELIVERIES.labels(delivery.channel, state).inc()
         delivery.state = state
         delivery.raw_code = raw_code[:50]
         delivery.next_attempt_at = None

@@ -16,9 +16,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from backend.constants import Channel
+from backend.constants import Channel, DeliveryState
 from backend.db import session_scope
 from backend.models import Notice, NoticeDelivery
+from channels.metrics import LEASE_EXPIRIES
+from notifications.delivery import SENDING
 from notifications.policy import plan_deliveries
 from notifications.queue import JobCall, JobQueue, QueueUnavailable
 
@@ -89,6 +91,10 @@ class Relay:
                 .with_for_update(skip_locked=True)
             ).all()
             for delivery in due:
+                if delivery.raw_code == SENDING or (
+                    delivery.state == DeliveryState.QUEUED and delivery.attempts > 0
+                ):
+                    LEASE_EXPIRIES.inc()  # a job claimed it, then went silent past its lease
                 delivery.next_attempt_at = leased_until
                 session.add(delivery)
             return [JobCall("deliver", (d.id, lease_token(leased_until))) for d in due]

@@ -90,6 +90,7 @@ def _add(
     raw_code: str | None = None,
 ) -> None:
     due = now if state == DeliveryState.QUEUED else None
+    assert notice.id is not None  # a stored notice
     session.add(
         NoticeDelivery(
             notice_id=notice.id,

@@ -80,3 +80,8 @@ class RqQueue:
 def redis_connection(url: str) -> redis.Redis:
     # Short timeouts: a relay that cannot reach Redis gives up quickly and tries next time.
     return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+
+
+def waiting_jobs(connection: redis.Redis, name: str) -> int:
+    """How many jobs wait in the RQ queue `name` (for the queue-depth metric)."""
+    return int(Queue(name, connection=connection).count)

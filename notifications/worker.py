@@ -18,6 +18,7 @@ import channels.messengers  # noqa: F401 - aiogram, loaded once rather than in t
 import notifications.broadcasts.jobs
 import notifications.jobs  # noqa: F401
 from backend.settings import UnsafeSettings, require_safe
+from channels.metrics import serve
 
 REDIS_WAIT_SECONDS = 2.0
 
@@ -31,9 +32,10 @@ class DeskWorker(SimpleWorker):
 
     def work(self, *args: Any, **kwargs: Any) -> bool:
         try:  # production refuses unsafe settings before the first job, not in each one
-            require_safe()
+            settings = require_safe()
         except UnsafeSettings as error:
             raise SystemExit(str(error)) from None
+        serve(settings.metrics_port)
         worked = False
         while True:
             try:

@@ -125,6 +125,10 @@ class SmsProvider(ABC):
     name: ClassVar[str]
     # The body to answer an inbound push with; None when inbound messages are polled instead.
     push_ack: ClassVar[str | None] = None
+    # True when the gateway sends a message once however often it is sent under one
+    # `reference` (Kavenegar's localid): a send whose answer was lost may then be sent again.
+    # Otherwise such a send is in doubt, and callers must not send it again.
+    dedupes_by_reference: ClassVar[bool] = False
 
     @abstractmethod
     def send(self, to: str, text: str, *, reference: str) -> SendResult:

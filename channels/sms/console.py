@@ -39,6 +39,7 @@ class ConsoleProvider(SmsProvider):
     """
 
     name = "console"
+    dedupes_by_reference = True  # it records each send, and nothing reaches a phone
 
     def __init__(self, *, path: str | Path, echo: bool = False) -> None:
         self._path = Path(path)

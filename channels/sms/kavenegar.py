@@ -76,6 +76,7 @@ class KavenegarProvider(SmsProvider):
     """
 
     name = "kavenegar"
+    dedupes_by_reference = True
 
     def __init__(
         self,

@@ -83,11 +83,14 @@ class MelipayamakProvider(SmsProvider):
 
     Melipayamak has no idempotency key: a send that may have reached it (a timeout after the
     request went out, a 500/502/504) is not retried here but raised with `may_have_been_sent`,
-    for the caller to decide. Statuses are looked up by Melipayamak's recId (`provider_id`).
+    for the caller to decide, and a send whose answer never came cannot be asked about later
+    (`dedupes_by_reference` is False: callers treat it as in doubt rather than send it
+    again). Statuses are looked up by Melipayamak's recId (`provider_id`).
     """
 
     name = "melipayamak"
     push_ack = "OK"
+    dedupes_by_reference = False
 
     def __init__(
         self,

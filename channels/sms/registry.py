@@ -10,8 +10,8 @@ from typing import Any
 from pydantic import SecretStr
 
 from backend.settings import Settings
-from channels.outcome import Outcome, OutcomeKind, sent
-from channels.sms.base import SmsError, SmsPermanentError, SmsProvider
+from channels.outcome import IN_DOUBT, Outcome, OutcomeKind, sent
+from channels.sms.base import SmsError, SmsPermanentError, SmsProvider, SmsTemporaryError
 from channels.sms.console import ConsoleProvider
 from channels.sms.kavenegar import KavenegarProvider
 from channels.sms.melipayamak import MelipayamakProvider
@@ -80,12 +80,19 @@ class SharedProvider:
 
 
 def send_sms(provider: SmsProvider, to: str, text: str, *, reference: str) -> Outcome:
-    """One SMS; the gateway's refusal as an outcome (a gateway has no "unreachable")."""
+    """One SMS; the gateway's refusal as an outcome (a gateway has no "unreachable").
+
+    A failure after which the message may have been accepted, on a gateway that would not
+    recognise it sent again, is in doubt: a permanent outcome (IN_DOUBT), never to be retried.
+    """
     try:
         result = provider.send(to, text, reference=reference)
+    except SmsTemporaryError as error:
+        if error.may_have_been_sent and not provider.dedupes_by_reference:
+            return Outcome(OutcomeKind.PERMANENT, IN_DOUBT, error=str(error))
+        return Outcome(OutcomeKind.TEMPORARY, error.code or "error", error=str(error))
+    except SmsPermanentError as error:
+        return Outcome(OutcomeKind.PERMANENT, error.code or "error", error=str(error))
     except SmsError as error:
-        kind = (
-            OutcomeKind.PERMANENT if isinstance(error, SmsPermanentError) else OutcomeKind.TEMPORARY
-        )
-        return Outcome(kind, error.code or "error", error=str(error))
+        return Outcome(OutcomeKind.TEMPORARY, error.code or "error", error=str(error))
     return sent(result.raw_code, state=result.state, provider_id=result.provider_id)

@@ -101,3 +101,36 @@ def _last_fitting(candidates: Sequence[int], fits: Callable[[int], bool]) -> int
         else:
             high = middle - 1
     return best
+
+
+def fit_lines(
+    lines: Sequence[tuple[str, bool]], max_parts: int, *, choices: Sequence[str] = ()
+) -> str:
+    """The lines, one below the other, then the choices, fitted to `max_parts` parts whole.
+
+    Each line is (text, essential). What does not fit is dropped whole, last first: first the
+    lines that are not essential; then, when the choices alone take more than the parts, the
+    last choices (their numbers still work). Only when the essential lines do not fit with
+    the choices is the text cut, as `fit_to_parts` cuts it, the choices whole after it.
+    """
+
+    def joined(kept: Sequence[tuple[str, bool]], shown: Sequence[str]) -> str:
+        return "\n".join(line for line, _ in kept) + "".join("\n" + choice for choice in shown)
+
+    kept = list(lines)
+    for index in range(len(kept) - 1, -1, -1):
+        if parts_needed(joined(kept, choices)) <= max_parts:
+            return joined(kept, choices)
+        if not kept[index][1]:
+            del kept[index]
+    if parts_needed(joined(kept, choices)) <= max_parts:
+        return joined(kept, choices)
+    text, tail = joined(kept, ()), joined((), choices)
+    if parts_needed(_with_ellipsis("", tail) + tail) > max_parts:  # the choices alone overflow
+        shown = list(choices)
+        while shown and parts_needed(joined(kept, shown)) > max_parts:
+            shown.pop()
+        if shown:
+            return joined(kept, shown)
+        tail = ""
+    return fit_to_parts(text, max_parts, tail=tail)

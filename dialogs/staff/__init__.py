@@ -7,6 +7,8 @@ button flows, `lines` the pieces their replies share.
 from dialogs.staff.commands import HANDLERS, run_staff_command
 from dialogs.staff.lines import stacked_lines
 from dialogs.staff.steps import (
+    CONFIRM_CANCEL,
+    CONFIRM_SEND,
     METHOD_PREFIX,
     QUEUE_SHOW,
     REASON_PREFIX,
@@ -16,6 +18,8 @@ from dialogs.staff.steps import (
 )
 
 __all__ = [
+    "CONFIRM_CANCEL",
+    "CONFIRM_SEND",
     "HANDLERS",
     "METHOD_PREFIX",
     "QUEUE_SHOW",

@@ -9,22 +9,26 @@ from backend import staff as rules
 from backend.constants import (
     DeliveryState,
     EventAction,
-    MeterTestResult,
     PaymentMethod,
     RejectionReason,
+    RequestKind,
+    RequestStatus,
+    StaffRole,
 )
-from backend.identifiers import InvalidIdentifier, to_ascii_digits
-from backend.models import ServiceRequest, Staff
+from backend.identifiers import InvalidIdentifier, parse_bounded_int
+from backend.models import Bill, ServiceRequest, Staff
 from backend.notice_status import deliveries_of
+from backend.outcomes import verify_clearance
 from backend.staff import QueueSection
 from backend.tracking import parse_tracking_code
 from backend.workflows import Refused, find_transition
 from channels.replies import Reply
 from dialogs import states
 from dialogs.engine import Context
+from dialogs.staff import words
 from dialogs.staff.lines import code_of, stacked_lines, statement_line
 from dialogs.staff.show import history_page, show
-from locales.values import Code, Msg, Rials
+from locales.values import Code, Digits, Msg, Rials
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,8 @@ def _refusal_params(refusal: Refused) -> dict[str, Any]:
             params[name] = Msg(f"{name}.{value}")
         elif name.endswith("_rials"):
             params[name] = Rials(value)
+        elif name in ("paid_code", "reference"):
+            params[name] = Code(value)
         else:
             params[name] = value
     return params
@@ -68,11 +74,31 @@ def guarded(
 
 
 def run_staff_command(ctx: Context, name: str, argument: str) -> bool:
-    """The engine's hook for commands it does not know: staff commands, for whoever may run them."""
+    """The engine's hook for commands it does not know: staff commands, for whoever may run them.
+
+    Anyone else gets the reply to an unknown command; staff are told where to look instead: a
+    command of another role names the roles that run it, any other points to /staffhelp.
+    """
     handler = HANDLERS.get(name)
-    if handler is None:
+    if handler is not None and guarded(
+        ctx, name, lambda staff: handler(ctx, staff, argument), ctx.say
+    ):
+        return True
+    if rules.staff_for(ctx.session, channel=ctx.event.channel, user_id=ctx.event.user_id) is None:
         return False
-    return guarded(ctx, name, lambda staff: handler(ctx, staff, argument), ctx.say)
+    roles = [role for role in StaffRole if name in rules.ROLE_COMMANDS[role]]
+    if roles:
+        ctx.retry("staff.not_your_role", command=Code(f"/{name}"), roles=_role_list(roles))
+    else:
+        ctx.retry("staff.unknown_command", command=Code(f"/{name}"))
+    return True
+
+
+def _role_list(roles: list[StaffRole]) -> Msg:
+    *head, joined = [Msg(f"staff.role.{role}") for role in roles]
+    for role in reversed(head):
+        joined = Msg("staff.role_list", {"first": role, "rest": joined})
+    return joined
 
 
 def _usage(ctx: Context, command: str) -> None:
@@ -135,11 +161,11 @@ def _open_queue(ctx: Context, section: QueueSection | None) -> None:
 
 
 def history(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
-    page = to_ascii_digits(rest)
-    if page and not page.isdecimal():
+    page = parse_bounded_int(rest) if rest else 1
+    if page is None:
         _usage(ctx, "history")
         return
-    ctx.replies.append(history_page(ctx, request, int(page or 1)))
+    ctx.replies.append(history_page(ctx, request, page))
 
 
 def notices(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
@@ -163,6 +189,22 @@ def notices(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> N
     ctx.replies.append(Reply(stacked_lines(lines)))
 
 
+def verify(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
+    """`/verify CODE SEAL`: whether a clearance certificate is the desk's own, unaltered; if it
+    is, the facts it states, to compare with the paper (a wrong seal tells nothing of them)."""
+    clearance = verify_clearance(ctx.session, request, rest, ctx.settings)
+    if clearance is None:
+        ctx.say("staff.verify.invalid", code=code_of(request), seal=Code(rest))
+        return
+    lines = [
+        Msg("staff.verify.valid", {"code": code_of(request), "closed": clearance.closed_on}),
+        Msg("staff.show.bill_id", {"bill_id": Code(clearance.bill_id)}),
+        Msg("staff.show.final_reading", {"reading": Digits(clearance.final_reading)}),
+        statement_line(clearance.statement_rials),
+    ]
+    ctx.replies.append(Reply(stacked_lines(lines)))
+
+
 # --- Moving requests on ---
 
 
@@ -179,17 +221,102 @@ def assign(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> No
 
 def decide(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
     decision, _, detail = rest.partition(" ")
-    reason, _, explanation = detail.strip().partition(" ")
+    detail = detail.strip()
+    said = words.verdict(decision)
+    rejection = words.reason_and_text(detail) if said == words.REJECTED else None
     if not decision:
-        find_transition(request, EventAction.UPHOLD)  # refused before any question is asked
+        if not _untaken_review(request):
+            find_transition(request, EventAction.UPHOLD)  # refused before any question is asked
         staff_draft(ctx, request)
         ctx.go(states.STAFF_DECIDE)
-    elif decision == "upheld" and detail:
-        uphold(ctx, staff, request, rules.parse_amount(detail))
-    elif decision == "rejected" and reason in set(RejectionReason) and explanation:
-        reject(ctx, staff, request, RejectionReason(reason), explanation)
+    elif said == words.UPHELD and detail:
+        propose(ctx, staff, request, {"do": UPHOLD, "amount": rules.parse_amount(detail)})
+    elif rejection is not None and rejection[1]:
+        propose_rejection(ctx, staff, request, *rejection)
     else:
         _usage(ctx, "decide")
+
+
+# --- What is sent to the subscriber is shown, and sent only once confirmed ---
+
+UPHOLD, REJECT, FEE, STATEMENT = "uphold", "reject", "fee", "statement"
+# The command each pending decision belongs to: its permission is checked again on confirming.
+PENDING_COMMANDS = {UPHOLD: "decide", REJECT: "decide", FEE: "fee", STATEMENT: "statement"}
+
+
+def propose_rejection(
+    ctx: Context, staff: Staff, request: ServiceRequest, reason: RejectionReason, text: str
+) -> None:
+    pending = {"do": REJECT, "reason": reason, "note": rules.clean_text(text)}
+    propose(ctx, staff, request, pending)
+
+
+def propose(ctx: Context, staff: Staff, request: ServiceRequest, pending: dict[str, Any]) -> None:
+    """Refuses now what `pending` would be refused for (rehearsed in a savepoint undone at once,
+    so nothing is stored or sent); otherwise keeps it in the draft and asks to confirm it."""
+    replies = len(ctx.replies)
+    rehearsal = ctx.session.begin_nested()
+    try:
+        perform(ctx, staff, request, pending)
+    finally:
+        rehearsal.rollback()
+        del ctx.replies[replies:]
+    staff_draft(ctx, request, pending=pending)
+    ctx.go(states.STAFF_CONFIRM)
+
+
+def perform(ctx: Context, staff: Staff, request: ServiceRequest, pending: dict[str, Any]) -> None:
+    """Does the confirmed decision and says what was done."""
+    what = pending["do"]
+    if what in (UPHOLD, REJECT) and _untaken_review(request):
+        # Whoever decides a review nobody has taken takes it: as /fee needs no /take, no step
+        # does; /take only says "mine" beforehand (and tells the subscriber it is under review).
+        actions.take(ctx.session, request, staff, now=ctx.now, settings=ctx.settings)
+    if what == UPHOLD:
+        uphold(ctx, staff, request, pending["amount"])
+    elif what == REJECT:
+        reject(ctx, staff, request, RejectionReason(pending["reason"]), pending["note"])
+    elif what == FEE:
+        announce_fee(ctx, staff, request, pending["amount"])
+    else:
+        issue_statement(ctx, staff, request, pending["amount"])
+
+
+def _untaken_review(request: ServiceRequest) -> bool:
+    return request.kind == RequestKind.BILL_REVIEW and request.status == RequestStatus.SUBMITTED
+
+
+def pending_summary(ctx: Context, request: ServiceRequest, pending: dict[str, Any]) -> Msg:
+    """What the subscriber will be sent once the pending decision is confirmed."""
+    code, what = code_of(request), pending["do"]
+    if what == UPHOLD:
+        assert request.disputed_bill_id is not None  # only reviews are upheld
+        bill = ctx.session.get(Bill, request.disputed_bill_id)
+        assert bill is not None
+        corrected = Msg(
+            "staff.confirm.corrected",
+            {
+                "code": code,
+                "original": Rials(bill.amount_rials),
+                "corrected": Rials(pending["amount"]),
+            },
+        )
+        limit = ctx.settings.two_person_limit_rials
+        if abs(bill.amount_rials - pending["amount"]) <= limit:
+            return corrected
+        later = Msg("staff.confirm.after_approval", {"limit": Rials(limit)})
+        return stacked_lines([corrected, later])
+    if what == REJECT:
+        reason = Msg(f"staff.rejection.{pending['reason']}")
+        return Msg(
+            "staff.confirm.rejected",
+            {"code": code, "reason": reason, "explanation": pending["note"]},
+        )
+    if what == FEE:
+        return Msg("staff.confirm.fee", {"code": code, "amount": Rials(pending["amount"])})
+    return Msg(
+        "staff.confirm.statement", {"code": code, "statement": statement_line(pending["amount"])}
+    )
 
 
 def uphold(ctx: Context, staff: Staff, request: ServiceRequest, amount: int) -> None:
@@ -237,7 +364,10 @@ def approve(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> N
 
 
 def fee(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
-    amount = rules.parse_amount(rest)
+    propose(ctx, staff, request, {"do": FEE, "amount": rules.parse_amount(rest)})
+
+
+def announce_fee(ctx: Context, staff: Staff, request: ServiceRequest, amount: int) -> None:
     actions.announce_fee(
         ctx.session, request, staff, amount_rials=amount, now=ctx.now, settings=ctx.settings
     )
@@ -245,11 +375,12 @@ def fee(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
 
 
 def paid(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
-    typed_reference, _, method = rest.partition(" ")
+    typed_reference, _, typed_method = rest.partition(" ")
     reference = rules.clean_reference(typed_reference)
-    if method.strip() in set(PaymentMethod):
-        record_paid(ctx, staff, request, reference, PaymentMethod(method.strip()))
-    elif method.strip():
+    method = words.payment_method(typed_method) if typed_method.strip() else None
+    if method is not None:
+        record_paid(ctx, staff, request, reference, method)
+    elif typed_method.strip():
         _usage(ctx, "paid")
     elif rules.payable(ctx.session, request, reference) is None:
         ctx.say("staff.paid_already", code=code_of(request), reference=Code(reference))
@@ -283,8 +414,9 @@ def record_paid(
 
 
 def metertest(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
-    result, _, reading = rest.partition(" ")
-    if result not in set(MeterTestResult) or not reading.strip():
+    typed_result, _, reading = rest.partition(" ")
+    result = words.meter_result(typed_result)
+    if result is None or not reading.strip():
         _usage(ctx, "metertest")
         return
     value = rules.parse_reading(reading)
@@ -292,7 +424,7 @@ def metertest(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) ->
         ctx.session,
         request,
         staff,
-        result=MeterTestResult(result),
+        result=result,
         reading=value,
         now=ctx.now,
         settings=ctx.settings,
@@ -322,7 +454,10 @@ def collected(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) ->
 
 
 def statement(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
-    amount = rules.parse_amount(rest, signed=True)
+    propose(ctx, staff, request, {"do": STATEMENT, "amount": rules.parse_amount(rest, signed=True)})
+
+
+def issue_statement(ctx: Context, staff: Staff, request: ServiceRequest, amount: int) -> None:
     actions.issue_statement(
         ctx.session, request, staff, amount_rials=amount, now=ctx.now, settings=ctx.settings
     )
@@ -352,6 +487,7 @@ HANDLERS: dict[str, Handler] = {
     "history": _on_request("history", history, needs_argument=False),
     "notices": _on_request("notices", notices, needs_argument=False),
     "note": _on_request("note", note, needs_argument=True),
+    "verify": _on_request("verify", verify, needs_argument=True),
     "take": _on_request("take", take, needs_argument=False),
     "assign": _on_request("assign", assign, needs_argument=False),
     "decide": _on_request("decide", decide, needs_argument=False),

@@ -5,8 +5,9 @@ from typing import Any
 
 from backend import actions
 from backend import staff as rules
-from backend.constants import EventAction, RequestKind
+from backend.constants import EventAction, PaymentMethod, RequestKind
 from backend.models import Bill, RequestEvent, ServiceRequest, Staff
+from backend.storage import safe_file_name
 from channels.registry import MESSENGERS
 from channels.replies import Button, OutgoingFile, Reply
 from dialogs.engine import Context
@@ -18,7 +19,11 @@ def show(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None
     ctx.replies.append(Reply(stacked_lines(_summary(ctx, staff, request))))
     ctx.replies.append(_history(ctx, request))
     documents = rules.documents_for(ctx.session, request, staff)
-    files = [OutgoingFile(d.storage_key, d.original_name, d.content_type) for d in documents]
+    # Names kept before they were made safe on arrival (dialogs.documents) are made safe here.
+    files = [
+        OutgoingFile(d.storage_key, safe_file_name(d.original_name) or "document", d.content_type)
+        for d in documents
+    ]
     ctx.replies.append(Reply(Msg("staff.show.documents", {"count": len(files)}), files=files))
 
 
@@ -222,6 +227,9 @@ def _actor(actor: str, staff: dict[str, Staff]) -> Msg | str:
     return actor
 
 
+PAYMENT_ACTIONS = (EventAction.PAY_FEE, EventAction.SETTLE)
+
+
 def _event(event: RequestEvent, staff: dict[str, Staff], *, cut: bool) -> Msg:
     params: dict[str, Any] = {
         "when": event.created_at,
@@ -235,4 +243,9 @@ def _event(event: RequestEvent, staff: dict[str, Staff], *, cut: bool) -> Msg:
         # The note names the assignee as they were then, to be read, never parsed: who has the
         # request now is its assignee_id, which the summary shows.
         return Msg("staff.history.assigned", {**params, "assignee": note})
+    method, _, reference = event.note.partition(" ")
+    if event.action in PAYMENT_ACTIONS and method in set(PaymentMethod) and reference:
+        # actions.record_payment's note: the method's code and the receipt, said in words here.
+        by = Msg(f"staff.method.{method}")
+        return Msg("staff.history.paid", {**params, "method": by, "reference": Code(reference)})
     return Msg("staff.history.event_note", {**params, "note": note})

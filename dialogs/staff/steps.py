@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from backend import actions
 from backend import staff as rules
 from backend.constants import PaymentMethod, RejectionReason, RequestKind
+from backend.identifiers import parse_bounded_int
 from backend.models import Bill, ServiceRequest, Staff
 from backend.staff import QueueSection
 from channels.replies import Button, Reply
@@ -15,11 +16,15 @@ from dialogs.engine import Context, Step
 from dialogs.menu import MenuStep
 from dialogs.staff.commands import (
     ALL_KINDS,
+    PENDING_COMMANDS,
+    UPHOLD,
     draft_request,
     guarded,
+    pending_summary,
+    perform,
+    propose,
+    propose_rejection,
     record_paid,
-    reject,
-    uphold,
 )
 from dialogs.staff.lines import code_of, stacked_lines
 from dialogs.staff.show import HISTORY_PREFIX, history_page, show
@@ -35,7 +40,10 @@ class StaffStep(Step):
 
     def prompt(self, ctx: Context) -> Reply:
         staff = rules.authorize(
-            ctx.session, channel=ctx.event.channel, user_id=ctx.event.user_id, command=self.command
+            ctx.session,
+            channel=ctx.event.channel,
+            user_id=ctx.event.user_id,
+            command=self.command_in(ctx),
         )
         if staff is None:
             # Someone who lost the role meanwhile is back at the menu, like anyone who is not staff.
@@ -46,6 +54,10 @@ class StaffStep(Step):
     def ask(self, ctx: Context, staff: Staff) -> Reply:
         raise NotImplementedError
 
+    def command_in(self, ctx: Context) -> str:
+        """The command whose permission this step needs, where it is now."""
+        return self.command
+
     def command_for(self, value: str) -> str:
         return self.command
 
@@ -53,7 +65,7 @@ class StaffStep(Step):
         self._guard(ctx, self.command_for(value), lambda staff: self.choose(ctx, staff, value))
 
     def on_text(self, ctx: Context, text: str) -> None:
-        self._guard(ctx, self.command, lambda staff: self.typed(ctx, staff, text))
+        self._guard(ctx, self.command_in(ctx), lambda staff: self.typed(ctx, staff, text))
 
     def choose(self, ctx: Context, staff: Staff, value: str) -> None:
         ctx.retry("input.button_expired")
@@ -233,8 +245,7 @@ class DecideAmountStep(StaffStep):
         return Reply(Msg("staff.decide.ask_amount", {"amount": Rials(bill.amount_rials)}))
 
     def typed(self, ctx: Context, staff: Staff, text: str) -> None:
-        uphold(ctx, staff, draft_request(ctx), rules.parse_amount(text))
-        ctx.reset()
+        propose(ctx, staff, draft_request(ctx), {"do": UPHOLD, "amount": rules.parse_amount(text)})
 
 
 REASON_PREFIX = "staff_reason:"
@@ -267,7 +278,63 @@ class DecideNoteStep(StaffStep):
 
     def typed(self, ctx: Context, staff: Staff, text: str) -> None:
         reason = RejectionReason(ctx.draft["staff"]["reason"])
-        reject(ctx, staff, draft_request(ctx), reason, text)
+        propose_rejection(ctx, staff, draft_request(ctx), reason, text)
+
+
+CONFIRM_SEND, CONFIRM_CANCEL = "staff_confirm:send", "staff_confirm:cancel"
+
+
+class ConfirmStep(StaffStep):
+    """What a decision, a fee or a statement sends the subscriber, shown before it is sent: only
+    «تأیید و ارسال» does it (checked again then: the request may have moved on meanwhile)."""
+
+    name = states.STAFF_CONFIRM
+    command = "decide"
+    back = None
+
+    @staticmethod
+    def pending(ctx: Context) -> dict[str, Any] | None:
+        pending: dict[str, Any] | None = ctx.draft.get("staff", {}).get("pending")
+        return pending
+
+    def command_in(self, ctx: Context) -> str:
+        pending = self.pending(ctx)
+        return PENDING_COMMANDS[pending["do"]] if pending else self.command
+
+    def ask(self, ctx: Context, staff: Staff) -> Reply:
+        pending = self.pending(ctx)
+        assert pending is not None  # only propose() leads here
+        summary = pending_summary(ctx, draft_request(ctx), pending)
+        buttons = [
+            [Button(Msg("staff.confirm.send"), CONFIRM_SEND)],
+            [Button(Msg("staff.confirm.cancel"), CONFIRM_CANCEL)],
+        ]
+        return Reply(Msg("staff.confirm.prompt", {"message": summary}), buttons)
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        if self.pending(ctx) is None or value not in (CONFIRM_SEND, CONFIRM_CANCEL):
+            ctx.retry("input.button_expired")
+            return
+
+        def refused(key: str, **params: Any) -> None:
+            ctx.say(key, **params)  # nothing was sent; the decision is made again, if at all
+            ctx.reset()
+
+        def work(staff: Staff) -> None:
+            self.choose(ctx, staff, value)
+
+        if not guarded(ctx, self.command_in(ctx), work, refused):
+            ctx.say("input.unknown_command")
+            ctx.reset()
+
+    def choose(self, ctx: Context, staff: Staff, value: str) -> None:
+        request = draft_request(ctx)
+        if value == CONFIRM_CANCEL:
+            ctx.say("staff.confirm.cancelled", code=code_of(request))
+        else:
+            pending = self.pending(ctx)
+            assert pending is not None
+            perform(ctx, staff, request, pending)
         ctx.reset()
 
 
@@ -308,13 +375,18 @@ class HistoryStep(StaffStep):
             ctx.retry("input.button_expired")
 
     def choose(self, ctx: Context, staff: Staff, value: str) -> None:
+        # A standing button's value may come from any client: its numbers are bounded first.
         parts = value.split(":")
-        found = len(parts) == 3 and parts[1].isdecimal() and parts[2].isdecimal()
-        request = ctx.session.get(ServiceRequest, int(parts[1])) if found else None
-        if request is None:
+        request_id, page = (
+            (parse_bounded_int(parts[1]), parse_bounded_int(parts[2]))
+            if len(parts) == 3
+            else (None, None)
+        )
+        request = ctx.session.get(ServiceRequest, request_id) if request_id is not None else None
+        if request is None or page is None:
             ctx.retry("input.button_expired")
             return
-        ctx.replies.append(history_page(ctx, request, int(parts[2])))  # where they were stays
+        ctx.replies.append(history_page(ctx, request, page))  # where they were stays
 
 
 STEPS: list[Step] = [
@@ -325,5 +397,6 @@ STEPS: list[Step] = [
     DecideReasonStep(),
     DecideNoteStep(),
     PaidMethodStep(),
+    ConfirmStep(),
     HistoryStep(),
 ]

@@ -22,10 +22,12 @@ from backend.identifiers import (
     normalize_mobile,
     normalize_text,
     parse_bill_id,
+    parse_bounded_int,
     parse_electricity_bill_id,
     parse_national_id,
     parse_payment_id,
     payment_amount_rials,
+    strip_controls,
     strip_invisible,
     to_ascii_digits,
 )
@@ -154,6 +156,12 @@ def test_normalize_text_spaces() -> None:
     assert normalize_text("خط اول  \r\n   خط دوم") == "خط اول\nخط دوم"
 
 
+def test_normalize_text_drops_control_characters_but_line_breaks() -> None:
+    # NUL in particular: PostgreSQL's text columns refuse it.
+    assert normalize_text("شرح\x00 قبض\x1b[2J\x07\x7f\x85\r\nخط دوم\tو") == "شرح قبض[2J\nخط دوم و"
+    assert strip_controls("a\x00\tb\nc\r\x1f\x9f") == "a\tb\nc\r"
+
+
 def test_normalize_text_leaves_digits_as_typed() -> None:
     assert normalize_text("مبلغ ۱۲۳ و ٤٥ و 67") == "مبلغ ۱۲۳ و ٤٥ و 67"
 
@@ -168,7 +176,11 @@ def test_normalize_text_keeps_hamza_letters() -> None:
 
 
 TEXT_ALPHABET = st.sampled_from(
-    [*"ابپکگیيىكه ۱2٣\n\t\r", "\u200c", "\u00a0", "\ufedb", "\ufbfe", "\u0654", "\ufefc", "\u200f"]
+    [
+        *"ابپکگیيىكه ۱2٣\n\t\r",
+        *("\u200c", "\u00a0", "\ufedb", "\ufbfe", "\u0654", "\ufefc", "\u200f"),
+        *("\x00", "\x1b", "\x07", "\x85"),  # controls: none is kept
+    ]
 )
 
 
@@ -181,12 +193,37 @@ def test_normalize_text_is_idempotent_and_has_no_arabic_letters(text: str) -> No
     assert "\u200c\u200c" not in once
     assert "  " not in once
     assert once == once.strip()
+    assert not any((ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in once)
 
 
 def test_normalize_code() -> None:
     assert normalize_code(" ۷۷۴۸-۳۱۷۸.۰۰۱_۴۲/ ") == "7748317800142"
     assert normalize_code("\u2066٧٧٤٨ ٣١٧٨\u200c٠٠١٤٢\u2069") == "7748317800142"
     assert normalize_code("12a34") == "12a34"
+
+
+@pytest.mark.parametrize(
+    ("text", "maximum", "expected"),
+    [
+        ("42", 100, 42),
+        (" ۴۲ ", 100, 42),
+        ("٠٠٤٢", 100, 42),
+        ("0", 100, 0),
+        ("100", 100, 100),
+        ("101", 100, None),
+        ("2147483647", 2_147_483_647, 2_147_483_647),
+        ("2147483648", 2_147_483_647, None),
+        ("9" * 30, 2_147_483_647, None),
+        ("0" * 5000 + "7", 100, 7),  # leading zeros count for nothing, whatever their number
+        ("9" * 5000, 100, None),  # never handed to int(), which refuses over 4,300 digits
+        ("", 100, None),
+        ("-1", 100, None),
+        ("1e3", 100, None),
+        ("۱٬۰۰۰", 10_000, None),
+    ],
+)
+def test_parse_bounded_int(text: str, maximum: int, expected: int | None) -> None:
+    assert parse_bounded_int(text, maximum) == expected
 
 
 # --- Bill ID ------------------------------------------------------------------------------

@@ -31,12 +31,16 @@ def bot_process(
 ) -> Iterator[Callable[..., subprocess.Popen[str]]]:
     """Starts `python -m bot ...` as a real process against the fake API and the test database.
 
-    Its output goes to bot-N.log in the test's folder; read on the way, it tells the fake API
-    which updates the process has handled (FakeBotAPI.push_update_and_wait waits for that).
+    `env` adds to (or overrides) its environment. Its output goes to bot-N.log in the test's
+    folder; read on the way, it tells the fake API which updates the process has handled
+    (FakeBotAPI.push_update_and_wait waits for that).
     """
     started: list[tuple[subprocess.Popen[str], threading.Thread]] = []
 
-    def start(*args: str, port: int | None = None) -> subprocess.Popen[str]:
+    def start(
+        *args: str, port: int | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[str]:
+        more = env or {}
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -48,6 +52,7 @@ def bot_process(
             "WEBHOOK_SECRET": WEBHOOK_SECRET,
             "PORT": str(port or 0),
             "WEB_HOST": "127.0.0.1",
+            **more,
         }
         log = (tmp_path / f"bot-{len(started)}.log").open("w", encoding="utf-8")
         process = subprocess.Popen(

@@ -32,19 +32,21 @@ from backend.constants import (
 )
 from backend.identifiers import mask_mobile
 from backend.models import Bill, Notice, NoticeDelivery, Payment, Subscription
+from backend.outcomes import clearance_of
 from backend.settings import Settings
 from backend.staff import add_staff
 from bot.app import make_channel_bots, make_dispatcher
 from bot.payments_web import add_payment_routes
 from channels.render import notice_message
-from dialogs.staff import METHOD_PREFIX, REASON_PREFIX, REJECTED, UPHELD
-from locales.values import HTML, Code, Msg, Rials, render, tehran_date
+from dialogs.staff import CONFIRM_SEND, METHOD_PREFIX, REASON_PREFIX, REJECTED, UPHELD
+from locales.values import HTML, Code, Digits, Msg, Rials, render, tehran_date
 from notifications.runtime import Notifier
 from tests.factories import add_subscription
 from tests.fakes.bot_api import FakeBotAPI
 from tests.helpers.bots import TELEGRAM_TOKEN, polling
 from tests.helpers.filing import history_of, latest_bill, request_of
 from tests.helpers.messenger_user import MessengerUser, file_a_review
+from tests.helpers.staff import code_texted_to
 from tests.helpers.subscribers import console_sms
 
 A, S = EventAction, RequestStatus
@@ -91,6 +93,13 @@ class Person(MessengerUser):
         self.say(command)
         return self.text
 
+    def confirmed(self, command: str) -> str:
+        """Types a command that sends the subscriber something, and confirms what it shows."""
+        self.say(command)
+        assert CONFIRM_SEND in self.buttons(), self.text
+        self.press(CONFIRM_SEND)
+        return self.text
+
     def unread(self) -> list[dict[str, Any]]:
         """Messages the chat got since the last look (notices, between the person's turns)."""
         sent = self._sent()
@@ -113,15 +122,21 @@ class Desk:
         return person
 
     def hire(self, role: StaffRole, user_id: int) -> Person:
-        """Adds a staff member, who binds their chat: menu → register my mobile → own contact."""
+        """Adds a staff member, who binds their chat: menu → register my mobile → own contact →
+        the code texted to their phone."""
         phone = f"+98935{user_id:07d}"
-        staff = add_staff(self.session, full_name=f"کارمند {user_id}", phone=phone, role=role)
+        name = f"کارمند {user_id}"
+        staff = add_staff(self.session, full_name=name, phone=phone, role=role)
         self.session.commit()
         person = self.chat(user_id)
         person.actor = f"staff:{staff.id}"
         person.press("menu:phone")
         person.contact(phone.removeprefix("+"), owner=user_id)  # as Telegram shares it
-        assert said("phone.verified_unknown", phone=Code(mask_mobile(phone))) in person.text
+        masked = Code(mask_mobile(phone))
+        assert said("phone.staff_code_prompt", phone=masked, minutes=5) in person.text
+        person.say(code_texted_to(self.db, self.settings, phone))
+        role_name = Msg(f"staff.role.{role}")
+        assert said("phone.staff_bound", name=name, role=role_name) in person.text
         return person
 
     def notices_to(self, person: Person) -> list[dict[str, Any]]:
@@ -265,6 +280,8 @@ def test_a_bill_review_upheld_corrected_and_closed(desk: Desk, subscription: Sub
     reviewer.press(UPHELD)
     assert said("staff.decide.ask_amount", amount=Rials(585_000)) in reviewer.text
     reviewer.say("۵۲۰٬۰۰۰")
+    assert desk.notices_to(subscriber) == []  # nothing is sent before it is confirmed
+    reviewer.press(CONFIRM_SEND)
     assert said("staff.corrected", code=Code(code), amount=Rials(520_000)) in reviewer.text
 
     request = request_of(desk.session, code)
@@ -306,6 +323,7 @@ def test_a_bill_review_rejected_and_closed(desk: Desk, subscription: Subscriptio
     reviewer.press(REJECTED)
     reviewer.press(f"{REASON_PREFIX}reading_correct")
     reviewer.say(explanation)
+    reviewer.press(CONFIRM_SEND)
     reason = Msg("staff.rejection.reading_correct")
     assert said("staff.rejected", code=Code(code), reason=reason) in reviewer.text
     result = desk.notice_to(subscriber)
@@ -339,7 +357,7 @@ class Removal:
     def announce_fee(self) -> dict[str, Any]:
         """Finance announces the fee; the notice the subscriber got, with its pay button."""
         said_fee = said("staff.fee_announced", code=Code(self.code), amount=Rials(FEE))
-        assert said_fee in self.finance.run(f"/fee {self.code} ۱٬۵۰۰٬۰۰۰")
+        assert said_fee in self.finance.confirmed(f"/fee {self.code} ۱٬۵۰۰٬۰۰۰")
         fee = self.desk.notice_to(self.subscriber)
         assert fee["text"] == notice(NoticeKind.FEE_DUE, self.code, fee_rials=FEE)
         assert buttons_of(fee) == [f"req:pay:{self.code}"]
@@ -417,7 +435,7 @@ def test_a_removal_through_every_step_to_closed_with_clearance(
     assert collected["text"] == notice(NoticeKind.COLLECTED, code)
     statement = Msg("staff.statement.debt", {"amount": Rials(250_000)})
     said_statement = said("staff.statement_issued", code=Code(code), statement=statement)
-    assert said_statement in finance.run(f"/statement {code} +250,000")
+    assert said_statement in finance.confirmed(f"/statement {code} +250,000")
     final = desk.notice_to(subscriber)
     assert final["text"] == notice(NoticeKind.STATEMENT, code, debt_rials=250_000, credit_rials=0)
     assert buttons_of(final) == [f"req:pay:{code}"]
@@ -443,19 +461,25 @@ def test_a_removal_through_every_step_to_closed_with_clearance(
     assert buttons_of(clearance) == [f"req:clearance:{code}"]
     subscriber.press(f"req:clearance:{code}")
     request = request_of(desk.session, code)
+    certificate = clearance_of(desk.session, request, desk.settings)
+    assert certificate is not None
     assert (
         said(
             "requests.clearance",
             code=Code(code),
             bill_id=Code(subscription.bill_id),
             address=subscription.address,
-            reading=12_400,
+            reading=Digits(12_400),
             debt=Rials(250_000),
             credit=Rials(0),
             closed=tehran_date(request.updated_at),
+            seal=Code(certificate.seal),
         )
         in subscriber.text
     )
+    # The certificate itself comes as a PDF document.
+    (sent,) = [reply["document"] for reply in subscriber.replies if "document" in reply]
+    assert (sent.filename, sent.content[:5]) == (f"clearance-{code}.pdf", b"%PDF-")
 
     assert request.status == S.CLOSED
     assert history_of(desk.session, code) == [

@@ -100,6 +100,51 @@ def test_the_same_update_delivered_twice_is_handled_once(
     assert user.send(duplicate, expect_reply=False) == []
 
 
+def delivered(fake_api: FakeBotAPI, chat_id: int) -> list[str]:
+    """The texts the bot got through to a chat (calls the fake answered 200)."""
+    calls = fake_api.calls("sendMessage", token=TELEGRAM_TOKEN)
+    return [c.params["text"] for c in calls if c.params["chat_id"] == chat_id and c.status == 200]
+
+
+def test_a_reply_lost_to_server_errors_is_sent_when_the_update_comes_again(
+    fake_api: FakeBotAPI, polling_bots: None
+) -> None:
+    user = MessengerUser(fake_api, TELEGRAM_TOKEN, 7006)
+    user.say("/start")
+    update = message_update(7006, "/help")
+    update["update_id"] = 90002
+    fake_api.fail_next("sendMessage", 500, count=3, token=TELEGRAM_TOKEN)  # every attempt
+    with pytest.raises(AssertionError, match="failed"):
+        fake_api.push_update_and_wait(TELEGRAM_TOKEN, update)
+    before = len(delivered(fake_api, 7006))
+
+    again = message_update(7006, "/help")
+    again["update_id"] = 90002  # as Telegram delivers a webhook update it got no 200 for
+    fake_api.push_update_and_wait(TELEGRAM_TOKEN, again)
+    replies = delivered(fake_api, 7006)[before:]
+    assert "راهنما" in replies[0]  # the answer kept with the update, not nothing
+    fake_api.push_update_and_wait(TELEGRAM_TOKEN, again)
+    assert delivered(fake_api, 7006)[before:] == replies  # sent now: never twice
+
+
+def test_a_reply_the_bot_api_refuses_for_good_becomes_an_apology(
+    fake_api: FakeBotAPI, polling_bots: None
+) -> None:
+    user = MessengerUser(fake_api, TELEGRAM_TOKEN, 7007)
+    user.say("/start")
+    fake_api.fail_next(
+        "sendMessage", 400, "Bad Request: can't parse entities", token=TELEGRAM_TOKEN
+    )
+    update = message_update(7007, "/help")
+    update["update_id"] = 90003
+    fake_api.push_update_and_wait(TELEGRAM_TOKEN, update)  # handled, not failed
+
+    assert delivered(fake_api, 7007)[-1].startswith("متأسفیم")
+    count = len(delivered(fake_api, 7007))
+    fake_api.push_update_and_wait(TELEGRAM_TOKEN, update)  # a redelivery: nothing more
+    assert len(delivered(fake_api, 7007)) == count
+
+
 def test_a_document_over_20_mb_is_refused_without_download(
     fake_api: FakeBotAPI, polling_bots: None, session: Session
 ) -> None:

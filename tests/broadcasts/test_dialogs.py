@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from backend.constants import BroadcastStatus, BroadcastTopic, Channel, StaffRole
@@ -19,7 +20,7 @@ from tests.fakes.bot_api import FakeBotAPI
 from tests.helpers.bots import TELEGRAM_TOKEN
 from tests.helpers.chat import ChatUser
 from tests.helpers.messenger_user import MessengerUser
-from tests.helpers.staff import Hire
+from tests.helpers.staff import Hire, StaffChat, code_texted_to
 
 T = Channel.TELEGRAM
 
@@ -101,8 +102,8 @@ def test_others_do_not_even_see_the_commands(
 ) -> None:
     reviewer = hire(StaffRole.BILLING_REVIEWER)
     for command in ("/broadcast", "/broadcasts"):
-        reviewer.say(command)
-        assert reviewer.keys[0] == "input.unknown_command"
+        reviewer.say(command)  # staff are told whose it is (staff.not_your_role)
+        assert reviewer.keys[0] == "staff.not_your_role"
     subscriber = ChatUser(dialog_engine, user_id="4242")
     subscriber.say("/broadcast")
     assert subscriber.keys[0] == "input.unknown_command"
@@ -176,12 +177,16 @@ def test_the_terminal_chat(
     add_person(mobile="+989121110001")
     add_staff(session, full_name="سرپرست", phone="+989350009999", role=StaffRole.SUPERVISOR)
     session.commit()
+    # Bound in this terminal chat first (menu → register my mobile → /contact → the code).
+    supervisor = StaffChat(
+        dialog_engine, user_id="local", channel=Channel.SHELL, phone="+989350009999"
+    )
+    supervisor.say("/start")
+    supervisor.bind()
     lines = [
         "/start",
         "/menu",
         "/menu",
-        "ثبت شماره همراه",
-        "/contact 09350009999",
         "/broadcast",
         "2",  # free text
         "فردا قبض‌ها صادر می‌شود.",
@@ -191,8 +196,6 @@ def test_the_terminal_chat(
         "1",  # send now
     ]
     out = io.StringIO()
-    session_user = ChatUser(dialog_engine, channel=Channel.SHELL, user_id="local")
-    session_user.say("/start")
     chat(dialog_engine, io.StringIO("\n".join(lines) + "\n"), out)
     assert "پیامک: ۱" in out.getvalue()
     assert "آغاز شد" in out.getvalue()
@@ -202,7 +205,12 @@ def test_the_terminal_chat(
 
 
 def test_through_telegram(
-    fake_api: FakeBotAPI, polling_bots: None, session: Session, add_person: AddPerson
+    fake_api: FakeBotAPI,
+    polling_bots: None,
+    session: Session,
+    add_person: AddPerson,
+    engine: sa.Engine,
+    bot_settings: Settings,
 ) -> None:
     add_person(followers=[(T, "5401")])
     add_staff(session, full_name="سرپرست", phone="+989350008888", role=StaffRole.SUPERVISOR)
@@ -211,6 +219,7 @@ def test_through_telegram(
     staff.say("/start")
     staff.press("menu:phone")
     staff.contact("+989350008888", 5400)
+    staff.say(code_texted_to(engine, bot_settings, "+989350008888"))
     staff.say("/broadcast")
     staff.press("bck:text")
     staff.say("آزمایش <اطلاعیه>")

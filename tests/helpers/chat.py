@@ -17,9 +17,11 @@ class ChatUser:
     fetched: list[str] = field(default_factory=list)
 
     def _send(self, **kwargs: object) -> Answer:
-        self.answer = self.engine.handle(Event(self.channel, self.user_id, **kwargs))  # type: ignore
+        event = Event(self.channel, self.user_id, **kwargs)  # type: ignore[arg-type]
+        self.answer = self.engine.handle(event)
         for reply in self.answer.replies:  # every reply must render: a missing key fails the test
             render(reply.text, self.answer.locale, PLAIN)
+        self.engine.answered(event)  # read, as a channel reports an answer sent
         return self.answer
 
     def say(self, text: str, event_id: str | None = None) -> Answer:

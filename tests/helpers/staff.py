@@ -3,13 +3,35 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from backend.constants import NoticeKind
+from backend.models import Notice, utcnow
+from backend.notices import opened_params
+from backend.settings import Settings
 from dialogs.events import EventKind
+from dialogs.staff import CONFIRM_SEND
 from tests.helpers.chat import ChatUser
+
+
+def code_texted_to(db: sa.Engine, settings: Settings, mobile: str) -> str:
+    """The latest one-time code queued for `mobile`, opened from its seal (as its SMS says it)."""
+    with Session(db) as session:
+        notice = session.exec(
+            select(Notice)
+            .where(Notice.kind == NoticeKind.ONE_TIME_CODE, Notice.to_mobile == mobile)
+            .order_by(col(Notice.id).desc())
+        ).first()
+    assert notice is not None, f"no code for {mobile}"
+    code: str = opened_params(notice.params, settings=settings, now=utcnow())["code"]
+    return code
 
 
 @dataclass
 class StaffChat(ChatUser):
-    """A member of staff in a messenger: binds by sharing their own contact, then types commands."""
+    """A member of staff in a messenger: binds by sharing their own contact and typing the code
+    texted to their phone, then types commands."""
 
     staff_id: int = 0
     phone: str = ""
@@ -23,6 +45,15 @@ class StaffChat(ChatUser):
         self.say(command)
         return self.keys
 
+    def confirmed(self, command: str) -> list[str]:
+        """Sends a command that sends the subscriber something (/decide, /fee, /statement) and
+        presses «تأیید و ارسال» under what it shows; the keys of the replies to the last of them."""
+        keys = self.run(command)
+        if keys[-1:] == ["staff.confirm.prompt"]:
+            self.press(CONFIRM_SEND)
+            return self.keys
+        return keys
+
     @property
     def heads(self) -> list[str]:
         """Each reply's key; for replies of several lines, the first line's."""
@@ -34,10 +65,18 @@ class StaffChat(ChatUser):
     def share_contact(self, phone: str) -> None:
         self._send(kind=EventKind.CONTACT, phone=phone, contact_is_own=True)
 
+    def texted_code(self) -> str:
+        """The code the staff phone was texted last."""
+        return code_texted_to(self.engine.db, self.engine.settings, self.phone)
+
     def bind(self) -> None:
-        """The phone step: menu → register my mobile → share own contact (here as 09…)."""
+        """The phone step: menu → register my mobile → share own contact (here as 09…) → the
+        code texted to the staff phone."""
         self.press("menu:phone")
         self.share_contact("0" + self.phone.removeprefix("+98"))
+        assert self.last.key == "phone.staff_code_prompt", self.keys
+        self.say(self.texted_code())
+        assert self.keys[0] == "phone.staff_bound", self.keys
 
 
 Hire = Callable[..., StaffChat]

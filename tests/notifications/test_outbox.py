@@ -5,7 +5,9 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
+import respx
 import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlmodel import Session, select
@@ -32,6 +34,8 @@ from notifications.queue import JobCall
 from notifications.runtime import Notifier
 from tests.factories import add_subscription
 from tests.fakes.bot_api import FakeBotAPI
+from tests.helpers.answers import json_answer
+from tests.helpers.sms_desk import MELIPAYAMAK
 from tests.helpers.subscribers import console_sms, deliveries, file_review
 
 TOKEN = "333333:notices-test-token"
@@ -355,6 +359,53 @@ def test_a_messenger_send_whose_job_died_is_not_sent_again_but_goes_by_sms(
     assert found[Channel.SMS].state == "delivered"
     [sms] = console_sms(telegram_settings.sms_console_path)
     assert request.tracking_code in sms["text"]
+
+
+def test_an_sms_whose_job_died_mid_send_on_a_gateway_without_local_ids_is_not_sent_again(
+    engine: sa.Engine, sms_settings: Settings, session: Session
+) -> None:
+    """Melipayamak cannot be asked about a send by our reference: the subscriber must not get
+    the same SMS twice when the lease of a job killed while the answer was pending runs out."""
+    subscription = add_subscription(session, mobile="+989121110011")
+    request = file_review(engine, sms_settings, session, subscription)
+    now = datetime.now(UTC)
+    calls: list[JobCall] = []
+    notifier = Notifier(sms_settings, engine, queue=CollectingQueue(calls), clock=lambda: now)
+    notifier.relay.run_once()
+    [call] = calls
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise JobKilled  # the gateway has the request; its answer never comes back
+
+    with notifier.sms() as provider:
+        provider.send = killed  # type: ignore[method-assign]
+    with pytest.raises(JobKilled):
+        notifier.deliverer.deliver(*call.args)
+
+    later = now + timedelta(seconds=sms_settings.notice_lease_seconds + 1)
+    with respx.mock(base_url=MELIPAYAMAK, assert_all_called=False) as gateway:
+        send = gateway.post("/SendSMS").mock(return_value=json_answer("melipayamak", "send"))
+        Notifier(sms_settings, engine, clock=lambda: later).run_pending()
+
+    assert send.call_count == 0  # perhaps it arrived: not again
+    delivery = deliveries(session, request)[Channel.SMS]
+    assert (delivery.state, delivery.raw_code) == ("permanent-failure", "in-doubt")
+
+
+def test_an_sms_whose_answer_was_lost_on_melipayamak_is_in_doubt_and_not_sent_again(
+    engine: sa.Engine, sms_settings: Settings, session: Session, gateway: respx.MockRouter
+) -> None:
+    gateway.post("/SendSMS").mock(return_value=httpx.Response(504, text="Gateway Timeout"))
+    request = file_review(engine, sms_settings, session, add_subscription(session))
+    Notifier(sms_settings, engine).run_pending()
+
+    assert gateway.calls.call_count == 1  # a 504: perhaps accepted, so never sent again
+    delivery = deliveries(session, request)[Channel.SMS]
+    assert (delivery.state, delivery.raw_code, delivery.next_attempt_at) == (
+        "permanent-failure",
+        "in-doubt",
+        None,
+    )
 
 
 def test_a_backlog_behind_a_stopped_worker_is_handed_over_once_and_all_delivered(

@@ -35,7 +35,15 @@ PARAMS: dict[NoticeKind, dict[str, object]] = {
     NoticeKind.WITHDRAWN: {},
     NoticeKind.CLOSED: {},
     NoticeKind.ONE_TIME_CODE: {"minutes": 5},  # `code`: the one-time code, opened from its seal
+    # What backend/staff.py passes; it is about a staff account, with no tracking code.
+    NoticeKind.STAFF_BOUND: {
+        "name": "مینا رضایی",
+        "role": "supervisor",
+        "channel": "bale",
+        "bound_at": DEADLINE,
+    },
 }
+NO_TRACKING_CODE = {NoticeKind.STAFF_BOUND}
 
 
 def test_parameters_take_the_type_their_name_says() -> None:
@@ -50,13 +58,27 @@ def test_parameters_take_the_type_their_name_says() -> None:
 @pytest.mark.parametrize("kind", list(NoticeKind))
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_notice_kind_renders_everywhere(kind: NoticeKind, locale: str) -> None:
-    message = notice_message(kind, {"code": "1234567890", **PARAMS[kind]})
+    code = {} if kind in NO_TRACKING_CODE else {"code": "1234567890"}
+    message = notice_message(kind, {**code, **PARAMS[kind]})
     telegram = render_for_channel(message, Channel.TELEGRAM, locale, 3)
     bale = render_for_channel(message, Channel.BALE, locale, 3)
     sms = render_for_channel(message, Channel.SMS, locale, 3)
+    if kind in NO_TRACKING_CODE:
+        assert parts_needed(sms) <= 3 and "{" not in telegram + bale + sms
+        return
     assert "<code>1234567890</code>" in telegram
     assert "<code>" not in bale and "1234567890" in bale
     assert "1234567890" in sms and parts_needed(sms) <= 3
+
+
+def test_a_staff_binding_names_the_member_role_channel_and_time_in_words() -> None:
+    message = notice_message(NoticeKind.STAFF_BOUND, PARAMS[NoticeKind.STAFF_BOUND])
+    sms = render_for_channel(message, Channel.SMS, "fa", 3)
+    # 21:30 UTC on 20 March 2026 is 01:00 on 1 Farvardin 1405 in Tehran.
+    assert "مینا رضایی" in sms and "(سرپرست)" in sms and "حساب بله" in sms
+    assert "۱۴۰۵/۰۱/۰۱ ۰۱:۰۰" in sms
+    english = render_for_channel(message, Channel.SMS, "en", 3)
+    assert "a Bale account was bound as مینا رضایی (supervisor) at 1405/01/01 01:00" in english
 
 
 def test_a_receipt_reads_well_in_persian() -> None:

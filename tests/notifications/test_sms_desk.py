@@ -2,21 +2,26 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import respx
 import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlmodel import Session, select
 
-from backend.constants import Channel
-from backend.models import Conversation, ServiceRequest, SmsOptOut
+from backend.constants import Channel, RequestKind, RequestStatus
+from backend.models import Bill, Conversation, ServiceRequest, SmsOptOut
 from backend.settings import Settings
-from bot.sms_desk import event_id_of
+from bot.sms_desk import event_id_of, render_sms_answer, repeat_window_of
 from bot.wiring import make_sms_desk
 from channels.inbound_rate import KEY_PREFIX, MemoryRateCounter, RedisRateCounter
 from channels.sms import InboundSms
+from channels.sms.text import parts_needed
+from dialogs.bill_review import CONFIRM
+from locales.values import format_date, tehran_date
 from notifications.runtime import Notifier
 from tests.factories import add_subscription
 from tests.helpers.answers import form, json_answer
+from tests.helpers.chat import ChatUser
 from tests.helpers.sms_desk import SECRET, Phone, Webhook, reply_to, sent
 from tests.helpers.subscribers import file_review
 
@@ -78,8 +83,8 @@ def test_a_bill_review_is_filed_by_sms_end_to_end(
         (subscription.bill_id.translate(PERSIAN), "۱ "),
         ("1", "۱ قرائت اشتباه کنتور"),
         ("۱", "شرح اعتراض"),
-        ("رقم کنتور ۱۲۳۴۵ بود نه ۱۳۰۰۰", "درخواست‌های من"),
-        ("۱", "کد رهگیری"),
+        ("رقم کنتور ۱۲۳۴۵ بود نه ۱۳۰۰۰", "ثبت شود؟"),  # the summary: no document step
+        ("۱", "درخواست‌های من"),  # filed: where documents can be added
     ]
     for said, expected in script:
         before = len(sent(gateway))
@@ -183,13 +188,141 @@ def test_polled_inbound_sms_are_answered_once(
 
 
 def test_a_push_without_an_id_is_recognised_by_content_except_a_bare_choice() -> None:
-    now = datetime(2026, 1, 1, 8, 0, 10, tzinfo=UTC)
     status = InboundSms(sender=OWNER, receiver="3000", text="وضعیت ۱۲۳۴۵۶۷۸۹۰")
-    assert event_id_of(status, "m", now) == event_id_of(status, "m", now + timedelta(seconds=30))
-    assert event_id_of(status, "m", now) != event_id_of(status, "m", now + timedelta(minutes=2))
-    assert event_id_of(InboundSms(sender=OWNER, receiver="3000", text=" ۱ "), "m", now) is None
+    assert event_id_of(status, "m") == event_id_of(status, "m")
+    assert repeat_window_of(status) == timedelta(seconds=60)  # within a minute of the first
+    other = InboundSms(sender=STRANGER, receiver="3000", text="وضعیت ۱۲۳۴۵۶۷۸۹۰")
+    assert event_id_of(status, "m") != event_id_of(other, "m")
+    assert event_id_of(InboundSms(sender=OWNER, receiver="3000", text=" ۱ "), "m") is None
     pushed = InboundSms(sender=OWNER, receiver="3000", text="۱", provider_id="77")
-    assert event_id_of(pushed, "kavenegar", now) == "kavenegar:77"
+    assert event_id_of(pushed, "kavenegar") == "kavenegar:77"
+    assert repeat_window_of(pushed) is None  # the gateway's id: a repeat whenever it comes
+
+
+@pytest.mark.parametrize("text", ["سلام", "راهنما"])  # a dialog's reply, a keyword's
+def test_a_push_repeated_across_a_minute_boundary_is_answered_once(
+    engine: sa.Engine, sms_settings: Settings, gateway: respx.MockRouter, text: str
+) -> None:
+    now = [datetime(2026, 1, 1, 8, 0, 58, 500_000, tzinfo=UTC)]
+    desk = make_sms_desk(Notifier(sms_settings, engine, clock=lambda: now[0]))
+    desk.dialogs.clock = lambda: now[0]
+    push = InboundSms(sender=OWNER, receiver="30004000123", text=text)
+
+    assert desk.handle(push, "melipayamak") is not None
+    now[0] += timedelta(seconds=3.5)  # 08:01:02, the next clock minute
+    assert desk.handle(push, "melipayamak") is None
+    assert len(sent(gateway)) == 1
+
+    now[0] += timedelta(seconds=70)  # the same words a good while later: a message of its own
+    assert desk.handle(push, "melipayamak") is not None
+    assert len(sent(gateway)) == 2
+
+
+class Killed(BaseException):
+    """The process dying: nothing after it runs."""
+
+
+def test_an_answer_lost_before_its_send_goes_out_when_the_gateway_pushes_again(
+    engine: sa.Engine,
+    sms_settings: Settings,
+    session: Session,
+    gateway: respx.MockRouter,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    subscription = add_subscription(session, mobile=OWNER)
+    request = file_review(engine, sms_settings, session, subscription)
+    desk = make_sms_desk(Notifier(sms_settings, engine))
+    push = InboundSms(sender=OWNER, receiver="30004000123", text=f"وضعیت {request.tracking_code}")
+
+    def killed(to: str, text: str) -> bool:
+        raise Killed  # after the commit, before the gateway was called
+
+    with monkeypatch.context() as patch:
+        patch.setattr(desk, "_send", killed)
+        with pytest.raises(Killed):
+            desk.handle(push, "melipayamak")
+    assert sent(gateway) == []
+
+    desk.handle(push, "melipayamak")  # the gateway got no answer and pushes again
+    reply = reply_to(gateway, 0, OWNER)
+    assert request.tracking_code in reply and "ثبت شده، در انتظار بررسی" in reply
+    desk.handle(push, "melipayamak")  # sent now: a third push is answered with nothing
+    assert len(sent(gateway)) == 1
+
+
+def sms_user(engine: sa.Engine, settings: Settings, locale: str) -> ChatUser:
+    """A subscriber on the SMS desk's own dialogs (two bills a choice), reading `locale`."""
+    user = ChatUser(make_sms_desk(Notifier(settings, engine)).dialogs, OWNER, Channel.SMS)
+    user.say("/language")
+    user.press(f"lang:{locale}")
+    return user
+
+
+def fits_whole(user: ChatUser, settings: Settings, *expected: str) -> str:
+    """The reply as sent: in SMS_REPLY_MAX_PARTS parts, nothing cut, holding `expected`."""
+    assert user.answer is not None
+    reply = render_sms_answer(user.answer, settings.sms_reply_max_parts)
+    assert parts_needed(reply) <= settings.sms_reply_max_parts, reply
+    assert "…" not in reply and "..." not in reply, reply
+    for text in expected:
+        assert text in reply, (text, reply)
+    return reply
+
+
+@pytest.mark.parametrize("locale", ["fa", "en"])
+def test_every_sms_reply_of_a_review_filed_and_looked_up_fits_whole_with_its_dates(
+    engine: sa.Engine, sms_settings: Settings, session: Session, locale: str
+) -> None:
+    subscription = add_subscription(session, file_number=68438347, mobile=OWNER)  # 13 digits
+    bills = session.exec(select(Bill).where(Bill.subscription_id == subscription.id)).all()
+    newest = sorted(bills, key=lambda bill: bill.current_reading_date, reverse=True)[:2]
+    user = sms_user(engine, sms_settings.model_copy(update={"track_rate_limit": 100}), locale)
+
+    user.press("menu:review")
+    fits_whole(user, sms_settings)
+    user.say(subscription.bill_id)
+    fits_whole(user, sms_settings, *(format_date(b.current_reading_date, locale) for b in newest))
+    user.press(f"bill:{newest[0].id}")
+    fits_whole(user, sms_settings)
+    user.press("reason:high_consumption")
+    fits_whole(user, sms_settings)
+    user.say("رقم کنتور ۱۲۳۴۵ بود نه ۱۳۰۰۰، لطفاً دوباره قرائت کنید. " * 8)  # a long one
+    fits_whole(user, sms_settings, format_date(newest[0].current_reading_date, locale))
+    user.press(CONFIRM)
+    request = session.exec(select(ServiceRequest)).one()
+    assert request.step_deadline is not None
+    deadline = format_date(tehran_date(request.step_deadline), locale)
+    fits_whole(user, sms_settings, request.tracking_code, deadline)
+
+    dated = set()
+    for kind in RequestKind:  # the look-up, whatever the step (the longest wording too)
+        for status in RequestStatus:
+            request.kind, request.status = kind, status
+            session.add(request)
+            session.commit()
+            user.say(request.tracking_code)
+            if "track.status_sms" in user.keys:  # a step with its next date (not a result)
+                fits_whole(user, sms_settings, request.tracking_code, deadline)
+                dated.add((kind, status))
+            else:
+                fits_whole(user, sms_settings)
+    assert (RequestKind.BILL_REVIEW, RequestStatus.SUBMITTED) in dated
+    assert (RequestKind.CONNECTION_REMOVAL, RequestStatus.TERMS_ANNOUNCED) in dated  # longest
+    user.say("/status 1234567890")  # a mistyped code: said why, asked again
+    fits_whole(user, sms_settings)
+
+
+def test_look_ups_are_limited_per_sender_even_while_redis_is_down(
+    engine: sa.Engine, sms_settings: Settings, gateway: respx.MockRouter
+) -> None:
+    settings = sms_settings.model_copy(
+        update={"redis_url": "redis://127.0.0.1:1/0", "track_rate_limit": 2}  # nobody listens
+    )
+    desk = make_sms_desk(Notifier(settings, engine))
+    for code in ("1000000001", "1000000002", "1000000003"):
+        desk.handle(InboundSms(sender=OWNER, receiver="3000", text=code), "melipayamak")
+    replies = [s["text"] for s in sent(gateway)]
+    assert len(replies) == 3 and "حد مجاز" in replies[-1] and "حد مجاز" not in replies[1]
 
 
 def test_rate_counters_count_per_sender_in_a_window(redis_url: str) -> None:
@@ -204,6 +337,10 @@ def test_rate_counters_count_per_sender_in_a_window(redis_url: str) -> None:
     finally:
         connection.delete(KEY_PREFIX + sender)
         connection.close()
+    down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1)  # nobody listens
+    assert [RedisRateCounter(down, window_seconds=60).hit(sender) for _ in range(1)] == [1]
+    failing = RedisRateCounter(down, window_seconds=60)
+    assert [failing.hit(sender) for _ in range(3)] == [1, 2, 3]  # counted here meanwhile
     clock = [0.0]
     memory = MemoryRateCounter(window_seconds=60, clock=lambda: clock[0])
     assert [memory.hit(sender), memory.hit(sender), memory.hit("other")] == [1, 2, 1]

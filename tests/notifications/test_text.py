@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from channels.sms.text import fit_to_parts, is_gsm7, parts_needed
+from channels.sms.text import fit_lines, fit_to_parts, is_gsm7, parts_needed
 
 PERSIAN = "ابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی"
 # Persian letters and digits, ASCII digits and letters, spaces, ZWNJ, punctuation, a GSM
@@ -114,3 +114,28 @@ def test_fit_cuts_a_head_and_never_inside_a_digit_or_latin_run(text: str, max_pa
     assert text.startswith(head)
     end = len(head)
     assert end == 0 or not (is_code_char(text[end - 1]) and is_code_char(text[end]))
+
+
+def test_fit_lines_drops_lines_that_may_go_whole_last_first_and_keeps_the_choices() -> None:
+    status = "درخواست 1234567890: در حال بررسی؛ گام بعد تا ۱۴۰۵/۰۹/۱۴"
+    kind = "بررسی صورت‌حساب، ثبت ۱۴۰۵/۰۹/۱۰"
+    note = "این کد را نگه دارید؛ با آن می‌توانید درخواست را پیگیری کنید. " * 2
+    lines = [(status, True), (kind, False), (note.strip(), False)]
+    assert fit_lines(lines, 10) == "\n".join(line for line, _ in lines)  # room for all
+    assert fit_lines(lines, 2) == f"{status}\n{kind}"  # the note whole, or not at all
+    assert fit_lines(lines, 1, choices=["۱ بازگشت"]) == f"{status}\n۱ بازگشت"
+
+
+def test_fit_lines_drops_the_last_choices_whole_when_they_alone_overflow() -> None:
+    choices = [f"{n} {'گزینه‌ای با نامی نسبتاً بلند'}" for n in "۱۲۳۴۵۶۷"]
+    fitted = fit_lines([("چه کاری برایتان انجام دهیم؟", True)], 2, choices=choices)
+    assert parts_needed(fitted) <= 2 and "…" not in fitted
+    shown = fitted.split("\n")[1:]
+    assert shown == choices[: len(shown)] and 0 < len(shown) < len(choices)
+
+
+def test_fit_lines_cuts_only_an_essential_line_that_cannot_fit() -> None:
+    long = " ".join(["کلمه"] * 80)
+    fitted = fit_lines([(long, True), ("سطر دوم", False)], 2, choices=["۱ لغو"])
+    assert parts_needed(fitted) <= 2
+    assert fitted.endswith("…\n۱ لغو") and "سطر دوم" not in fitted

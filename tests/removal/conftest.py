@@ -182,6 +182,32 @@ class Desk:
         )
         self.session.commit()
 
+    def close_with_clearance(self, code: str, now: datetime, *, debt: int = 250_000) -> None:
+        """From the terms announced to the clearance: accepted, collected at 12,400, the final
+        statement (`debt`, paid at the bank when there is one) settled, closed."""
+        session, staff, settings = self.session, self.staff, self.settings
+        actor = actions.subscriber_actor(Channel.TELEGRAM)
+        request = self.request(code)
+        actions.answer_terms(session, request, accept=True, actor=actor, now=now, settings=settings)
+        actions.collect(session, request, staff, final_reading=12_400, now=now, settings=settings)
+        payment = actions.issue_statement(
+            session, request, staff, amount_rials=debt, now=now, settings=settings
+        )
+        if payment is None:
+            actions.settle(session, request, staff, now=now, settings=settings)
+        else:
+            actions.record_payment(
+                session,
+                reference=payment.reference,
+                method=PaymentMethod.BANK,
+                provider_ref="bank-77",
+                actor=actions.staff_actor(staff),
+                now=now,
+                settings=settings,
+            )
+        actions.close(session, self.request(code), staff, now=now, settings=settings)
+        session.commit()
+
 
 @pytest.fixture
 def desk(session: Session, staff: Staff, settings: Settings) -> Desk:

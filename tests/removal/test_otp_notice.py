@@ -36,6 +36,8 @@ from tests.helpers.staff import Hire
 from tests.helpers.subscribers import console_sms
 from tests.removal.conftest import JPEG, MOBILE, Desk, SmsOutbox, Subscriber
 
+# The moment every code here is issued and sent at: the tests' clocks all read it, so however
+# long the run, no code ages past its validity unless a test moves the clock on purpose.
 NOW = datetime.now(UTC)
 SIX_DIGITS = re.compile(r"(?<![0-9])[0-9]{6}(?![0-9])")
 
@@ -138,7 +140,7 @@ def test_the_relay_sends_the_code_in_process_by_the_console_provider(
     engine: sa.Engine, notice_settings: Settings, session: Session
 ) -> None:
     code = issued_code(engine, notice_settings)
-    notifier = Notifier(notice_settings, engine)
+    notifier = Notifier(notice_settings, engine, clock=lambda: NOW)
     assert notifier.inline  # no REDIS_URL: the embedded default
     notifier.run_pending()
 
@@ -170,7 +172,7 @@ def test_the_code_is_worded_in_the_language_of_the_chat_that_asked(
     engine: sa.Engine, notice_settings: Settings
 ) -> None:
     code = issued_code(engine, notice_settings, locale="en")
-    Notifier(notice_settings, engine).run_pending()
+    Notifier(notice_settings, engine, clock=lambda: NOW).run_pending()
     [sms] = console_sms(notice_settings.sms_console_path)
     assert f"confirmation code: {code}" in sms["text"] and "5 minutes" in sms["text"]
 
@@ -181,7 +183,7 @@ def test_a_temporary_gateway_failure_is_retried(
     code = issued_code(engine, notice_settings)
     path = notice_settings.sms_console_path
     gateway = FlakyGateway(path, failures=1)
-    now = datetime.now(UTC)
+    now = NOW  # the code's moment, not the run's: a long run must not age it past its validity
     notifier = Notifier(notice_settings, engine, clock=lambda: now)
     notifier.deliverer.sms = lambda: gateway
     notifier.run_pending()
@@ -224,7 +226,7 @@ def test_the_sms_opt_out_never_stops_a_code(
     session.add(SmsOptOut(mobile=MOBILE, created_at=NOW))
     session.commit()
     code = issued_code(engine, notice_settings)
-    Notifier(notice_settings, engine).run_pending()
+    Notifier(notice_settings, engine, clock=lambda: NOW).run_pending()
     [sms] = console_sms(notice_settings.sms_console_path)
     assert code in sms["text"]
 
@@ -329,7 +331,7 @@ def test_filing_links_the_code_notice_and_it_still_goes_to_its_own_mobile(
     session.expire_all()
     notice = session.get(Notice, notice_id)
     assert notice is not None and notice.request_id == request_id
-    Notifier(notice_settings, engine).run_pending()
+    Notifier(notice_settings, engine, clock=lambda: NOW).run_pending()
     sent = console_sms(notice_settings.sms_console_path)
     assert [record["to"] for record in sent] == [MOBILE, MOBILE]  # the code and the receipt
     assert sms_delivery_of(session, notice_id).address == MOBILE

@@ -124,7 +124,7 @@ def test_no_fee_until_the_id_card_is_added_from_my_requests_in_telegram(
 
     finance.say(f"/show {code}")
     assert ID_CARD_MISSING not in finance.text()
-    assert finance.run(f"/fee {code} 2500000") == ["staff.fee_announced"]
+    assert finance.confirmed(f"/fee {code} 2500000")[0] == "staff.fee_announced"
     request = request_of(session, code)
     assert (request.status, request.fee_rials) == (RequestStatus.FEE_ANNOUNCED, 2_500_000)
 

@@ -4,7 +4,7 @@ from sqlmodel import Session, col, select
 
 from backend.constants import EventAction, NoticeKind, RequestStatus, StaffRole
 from backend.models import Bill, Customer, Notice, RequestEvent, Staff, Subscription
-from dialogs.staff import REASON_PREFIX, REJECTED, UPHELD
+from dialogs.staff import CONFIRM_SEND, REASON_PREFIX, REJECTED, UPHELD
 from tests.helpers.chat import ChatUser
 from tests.helpers.filing import history_of, latest_bill, request_of
 from tests.helpers.samples import METER_PHOTO as JPEG
@@ -34,7 +34,10 @@ def test_upheld_with_a_corrected_bill_then_closed(
     reviewer.press(UPHELD)
     assert reviewer.last.key == "staff.decide.ask_amount"
     assert "۵۸۵٬۰۰۰" in reviewer.text()
-    reviewer.say("۵۲۰٬۰۰۰")  # a change below the two-person limit takes effect at once
+    reviewer.say("۵۲۰٬۰۰۰")  # a change below the two-person limit takes effect at once…
+    assert reviewer.last.key == "staff.confirm.prompt"  # …once what is sent is confirmed
+    assert "۵۲۰٬۰۰۰" in reviewer.text() and CONFIRM_SEND in reviewer.buttons
+    reviewer.press(CONFIRM_SEND)
     assert reviewer.keys[0] == "staff.corrected"
 
     request = request_of(session, code)
@@ -74,6 +77,8 @@ def test_rejected_with_a_reason_and_an_explanation(
     reviewer.say("  ")
     assert reviewer.keys[0] == "refused.empty_text"  # asked again
     reviewer.say("عکس کنتور رقم ۱۰٬۵۲۰ را نشان می‌دهد که با قبض یکی است.")
+    assert reviewer.last.key == "staff.confirm.prompt"
+    reviewer.press(CONFIRM_SEND)
     assert reviewer.keys[0] == "staff.rejected"
 
     request = request_of(session, review)
@@ -90,9 +95,8 @@ def test_decide_with_arguments(review: str, hire: Hire, session: Session) -> Non
     reviewer = hire(StaffRole.BILLING_REVIEWER)
     reviewer.say(f"/take {review}")
     assert reviewer.run(f"/decide {review} rejected no_such_reason توضیح") == ["staff.usage"]
-    assert reviewer.run(f"/decide {review} rejected meter_sound کنتور در آزمایش سالم بود.") == [
-        "staff.rejected"
-    ]
+    typed = f"/decide {review} rejected meter_sound کنتور در آزمایش سالم بود."
+    assert reviewer.confirmed(typed)[0] == "staff.rejected"
     assert request_of(session, review).decision_note == "کنتور در آزمایش سالم بود."
 
 
@@ -104,13 +108,13 @@ def test_a_correction_above_the_limit_waits_for_another_supervisor(
     reviewer = hire(StaffRole.BILLING_REVIEWER)
     first.say(f"/take {review}")
     # 285,000 rials less than the bill: above the limit.
-    assert first.run(f"/decide {review} upheld 300,000") == ["staff.awaiting_approval"]
+    assert first.confirmed(f"/decide {review} upheld 300,000")[0] == "staff.awaiting_approval"
     request = request_of(session, review)
     assert (request.status, request.corrected_bill_id) == (RequestStatus.UPHELD, None)
     assert request.proposed_amount_rials == 300_000
 
     assert first.run(f"/approve {review}") == ["refused.same_person"]
-    assert reviewer.run(f"/approve {review}") == ["input.unknown_command", "menu.prompt"]
+    assert reviewer.run(f"/approve {review}") == ["staff.not_your_role", "menu.prompt"]
     assert request_of(session, review).status == RequestStatus.UPHELD
 
     assert second.run(f"/approve {review}") == ["staff.approved"]
@@ -141,7 +145,7 @@ def test_out_of_order_commands_are_refused_and_change_nothing(
     assert request_of(session, review).assignee_id == reviewer.staff_id
     assert (history_of(session, review), notice_kinds(session, review)) == before
 
-    reviewer.say(f"/decide {review} rejected other دلیلی ندارد")
+    reviewer.confirmed(f"/decide {review} rejected other دلیلی بر خطا ندارد")
     reviewer.say(f"/close {review}")
     before = history_of(session, review)
     assert reviewer.run(f"/decide {review}") == ["refused.wrong_status"]
@@ -149,27 +153,54 @@ def test_out_of_order_commands_are_refused_and_change_nothing(
     assert history_of(session, review) == before
 
 
-def test_not_staff_or_not_their_role_is_an_unknown_command(
+def test_not_staff_is_an_unknown_command(
     review: str, subscriber: ChatUser, hire: Hire, session: Session
 ) -> None:
     subscriber.say("/nosuchcommand")
     unknown = (subscriber.keys, subscriber.text())
     unbound = hire(StaffRole.SUPERVISOR, bind=False)
-    technician = hire(StaffRole.FIELD_TECHNICIAN)
-    technician.say("/nosuchcommand")
-    assert (technician.keys, technician.text()) == unknown
 
     for user, command in [
         (subscriber, "/queue"),
         (subscriber, f"/show {review}"),
         (subscriber, f"/take {review}"),
         (unbound, f"/take {review}"),
-        (technician, f"/decide {review} upheld 1000"),
-        (technician, f"/approve {review}"),
     ]:
         user.say(command)
         assert (user.keys, user.text()) == unknown, command
     assert history_of(session, review) == [(A.SUBMITTED, RequestStatus.SUBMITTED, SUBSCRIBER)]
+
+
+def test_staff_are_told_where_a_command_belongs(review: str, hire: Hire, session: Session) -> None:
+    """A staff member's unknown command points to /staffhelp; another role's names the roles."""
+    technician = hire(StaffRole.FIELD_TECHNICIAN)
+    assert technician.run("/nosuchcommand") == ["staff.unknown_command", "menu.prompt"]
+    assert "/staffhelp" in technician.text()
+    assert technician.run(f"/decide {review} upheld 100000") == [
+        "staff.not_your_role",
+        "menu.prompt",
+    ]
+    assert "کارشناس رسیدگی به صورت‌حساب" in technician.text() and "سرپرست" in technician.text()
+    technician.say(f"/approve {review}")
+    assert technician.keys[0] == "staff.not_your_role" and "سرپرست" in technician.text()
+    assert history_of(session, review) == [(A.SUBMITTED, RequestStatus.SUBMITTED, SUBSCRIBER)]
+
+
+def test_a_review_nobody_took_is_taken_by_whoever_decides_it(
+    review: str, hire: Hire, session: Session
+) -> None:
+    """As /fee needs no /take, neither does /decide: the decider takes the review on the way."""
+    reviewer = hire(StaffRole.BILLING_REVIEWER)
+    reviewer.say(f"/decide {review}")
+    assert reviewer.last.key == "staff.decide.prompt"
+    assert reviewer.confirmed(f"/decide {review} upheld 520000")[0] == "staff.corrected"
+    request = request_of(session, review)
+    assert request.assignee_id == reviewer.staff_id
+    assert [action for action, _, _ in history_of(session, review)][:3] == [
+        A.SUBMITTED,
+        A.TAKE,
+        A.UPHOLD,
+    ]
 
 
 def test_a_deactivated_member_is_no_longer_staff(hire: Hire, session: Session) -> None:

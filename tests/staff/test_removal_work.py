@@ -14,6 +14,7 @@ from backend.constants import (
 from backend.models import Notice, Payment, Subscription, utcnow
 from backend.settings import Settings
 from dialogs.staff import METHOD_PREFIX
+from tests.factories import add_subscription
 from tests.helpers.filing import history_of, request_of
 from tests.helpers.staff import Hire
 from tests.staff.conftest import file_removal
@@ -38,7 +39,7 @@ def test_a_removal_through_every_step_to_closed_with_clearance(
     # A removal has no "take" step: taking it assigns it to oneself.
     assert technician.run(f"/take {code}") == ["staff.taken"]
     assert request_of(session, code).assignee_id == technician.staff_id
-    assert finance.run(f"/fee {code} ۱٬۵۰۰٬۰۰۰") == ["staff.fee_announced"]
+    assert finance.confirmed(f"/fee {code} ۱٬۵۰۰٬۰۰۰")[0] == "staff.fee_announced"
     assert finance.run(f"/settle {code}") == ["refused.wrong_status"]
 
     # The subscriber pays the fee online and, after the meter test, accepts the terms.
@@ -70,7 +71,7 @@ def test_a_removal_through_every_step_to_closed_with_clearance(
     # Below the meter test's reading:
     assert technician.run(f"/collected {code} 12000") == ["refused.bad_reading"]
     assert technician.run(f"/collected {code} 12400") == ["staff.collected"]
-    assert finance.run(f"/statement {code} +250,000") == ["staff.statement_issued"]
+    assert finance.confirmed(f"/statement {code} +250,000")[0] == "staff.statement_issued"
     assert finance.run(f"/settle {code}") == ["refused.statement_unpaid"]
     assert "۲۵۰٬۰۰۰" in finance.text()
     finance.say(f"/paid {code} R-5521")
@@ -119,7 +120,7 @@ def test_paid_twice_changes_nothing_the_second_time(
 ) -> None:
     code = file_removal(session, subscription, settings)
     finance = hire(StaffRole.FINANCE)
-    finance.say(f"/fee {code} 900000")
+    finance.confirmed(f"/fee {code} 900000")
     assert finance.run(f"/paid {code} ۷۷۸۸ bank") == ["staff.payment_recorded"]
     once = (history_of(session, code), payments(session, code))
     assert once[1] == [("collection_fee", PaymentStatus.PAID, PaymentMethod.BANK, "7788")]
@@ -140,8 +141,27 @@ def test_amounts_and_readings_in_any_digits(
     assert finance.run(f"/fee {code} -500") == ["refused.bad_amount"]
     assert finance.run(f"/fee {code} ۱۲۰۰۰۰۰ ریال") == ["refused.bad_amount"]
     # Arabic-Indic digits and the Arabic comma:
-    assert finance.run(f"/fee {code} ١،٢٠٠،٠٠٠") == ["staff.fee_announced"]
+    assert finance.confirmed(f"/fee {code} ١،٢٠٠،٠٠٠")[0] == "staff.fee_announced"
     assert request_of(session, code).fee_rials == 1_200_000
     assert finance.run(f"/fee {code}") == ["staff.usage"]
     assert finance.run("/show 123") == ["track.invalid_format"]
     assert finance.run("/show 1234567890") == ["track.invalid_checksum"]
+
+
+def test_a_receipt_pays_one_payment_of_one_request(
+    hire: Hire, session: Session, subscription: Subscription, settings: Settings
+) -> None:
+    first = file_removal(session, subscription, settings)
+    second = file_removal(session, add_subscription(session, file_number=48214), settings)
+    finance = hire(StaffRole.FINANCE)
+    for code in (first, second):
+        finance.confirmed(f"/fee {code} 900000")
+    assert finance.run(f"/paid {first} P2-1 in_person") == ["staff.payment_recorded"]
+    before = payments(session, second)
+
+    assert finance.run(f"/paid {second} P2-1 in_person") == ["refused.reference_used"]
+    assert first in finance.text() and "P2-1" in finance.text()  # the request it paid
+    assert finance.run(f"/paid {second} P2-1") == ["refused.reference_used"]
+    assert payments(session, second) == before
+    assert request_of(session, second).status == S.FEE_ANNOUNCED
+    assert finance.run(f"/paid {first} P2-1 in_person") == ["staff.paid_already"]  # as before

@@ -21,6 +21,9 @@ from tests.staff.conftest import run_backend
 
 A, S = EventAction, RequestStatus
 SUBSCRIBER = subscriber_actor(Channel.SHELL)
+# The console SMS provider's print of the code texted to the staff phone.
+TEXTED_CODE = re.compile(r"SMS to \+989351112233 \(reference [0-9]+\):\n[^\n]*?([0-9]{6})")
+REVIEWER = Msg("staff.role.billing_reviewer")
 
 
 def test_staff_added_on_the_command_line_bind_and_work_in_the_shell(
@@ -59,19 +62,19 @@ def test_staff_added_on_the_command_line_bind_and_work_in_the_shell(
     before = run_shell(tmp_path, "/as mina\n/queue\n")
     assert "این فرمان شناخته نشد" in before  # not bound yet: not staff
 
-    out = run_shell(
-        tmp_path,
-        "\n".join(
-            [
-                "/as mina",
-                "ثبت شماره همراه",  # the menu's button, by its label
-                "/contact +989351112233",
-                "/queue",
-                f"/show {code}",
-            ]
-        )
-        + "\n",
-    )
+    shell = Shell(tmp_path)
+    try:
+        shell.send("/as mina")
+        shell.send("ثبت شماره همراه")  # the menu's button, by its label
+        shell.send("/contact +989351112233")
+        # Not staff yet: the console SMS provider prints the code texted to the staff phone.
+        texted = shell.wait_for(TEXTED_CODE)
+        shell.send(texted.group(1))
+        for line in ("/queue", f"/show {code}"):
+            shell.send(line)
+    finally:
+        out = shell.close()
+    assert said("phone.staff_bound", name="مینا رضایی", role=REVIEWER) in out
     queue = out.split("> /queue")[1].split(f"> /show {code}")[0]
     assert "بدون کارشناس — همه خدمات: ۱ درخواست" in queue
     assert code in queue and "بررسی صورت‌حساب" in queue
@@ -133,17 +136,19 @@ def test_a_review_upheld_corrected_and_closed_and_one_rejected_in_one_terminal_s
         reviewer = f"staff:{found.group(1)}"
 
         explanation = "عکس کنتور همان رقم صورت‌حساب را نشان می‌دهد."
+        for line in ("/as mina", "ثبت شماره همراه", "/contact +989351112233"):
+            shell.send(line)
+        shell.send(shell.wait_for(TEXTED_CODE).group(1))
         script = [
-            "/as mina",
-            "ثبت شماره همراه",
-            "/contact +989351112233",
             f"/take {upheld}",
             f"/decide {upheld}",
             said("staff.decide.upheld"),  # the button, by its label
             "۱٬۵۰۰٬۰۰۰",
+            said("staff.confirm.send"),  # what the subscriber is sent, confirmed
             f"/close {upheld}",
             f"/take {rejected}",
             f"/decide {rejected} rejected reading_correct {explanation}",
+            said("staff.confirm.send"),
             f"/close {rejected}",
         ]
         for line in script:
@@ -152,19 +157,22 @@ def test_a_review_upheld_corrected_and_closed_and_one_rejected_in_one_terminal_s
         out = shell.close()
     assert shell.process.returncode == 0, out
 
-    bound = said("phone.verified_unknown", phone=Code(mask_mobile("+989351112233")))
-    assert bound in after(out, "/contact +989351112233")
+    code_sent = said("phone.staff_code_prompt", phone=Code(mask_mobile("+989351112233")), minutes=5)
+    assert code_sent in after(out, "/contact +989351112233")
+    assert said("phone.staff_bound", name="مینا رضایی", role=REVIEWER) in out
     assert said("staff.taken", code=Code(upheld)) in after(out, f"/take {upheld}")
     assert said("staff.decide.ask_amount", amount=Rials(2_027_000)) in after(
         out, said("staff.decide.upheld")
     )
+    assert "این پیام برای مشترک ارسال می‌شود" in after(out, "۱٬۵۰۰٬۰۰۰")
     assert said("staff.corrected", code=Code(upheld), amount=Rials(1_500_000)) in after(
-        out, "۱٬۵۰۰٬۰۰۰"
+        out, said("staff.confirm.send")
     )
     assert said("staff.closed", code=Code(upheld)) in after(out, f"/close {upheld}")
     reason = Msg("staff.rejection.reading_correct")
+    rejecting = out.split(f"> /decide {rejected} ", 1)[1]
     assert said("staff.rejected", code=Code(rejected), reason=reason) in after(
-        out, f"/decide {rejected} rejected reading_correct {explanation}"
+        rejecting, said("staff.confirm.send")
     )
     assert said("staff.closed", code=Code(rejected)) in after(out, f"/close {rejected}")
 

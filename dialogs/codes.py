@@ -1,0 +1,111 @@
+"""Typing a one-time code texted to a mobile: the step that a removal's proof of the registered
+mobile and a staff account's binding share (backend.otp issues, checks and counts the codes)."""
+
+from typing import ClassVar
+
+from backend import otp
+from backend.constants import OtpPurpose
+from backend.identifiers import mask_mobile
+from channels.replies import Button, Reply
+from dialogs.engine import Context, Step
+from locales.values import Code, Msg
+
+RESEND = "otp:resend"
+
+
+def issue_code(ctx: Context, mobile: str, purpose: OtpPurpose) -> otp.Issued:
+    """A one-time code for `mobile`, queued as an SMS notice worded in the sender's language."""
+    return otp.issue_code(
+        ctx.session,
+        channel=ctx.event.channel,
+        user_id=ctx.event.user_id,
+        mobile=mobile,
+        locale=ctx.locale,
+        now=ctx.now,
+        settings=ctx.settings,
+        purpose=purpose,
+    )
+
+
+def ask_for_code(ctx: Context, mobile: str, purpose: OtpPurpose, state: str) -> None:
+    """Texts a code to `mobile` and goes to `state` (an OtpCodeStep) to ask for it. A code sent
+    moments ago is still good: it is asked for all the same. While the mobile cools down after
+    wrong tries, says until when and asks the current question again."""
+    issued = issue_code(ctx, mobile, purpose)
+    if issued.outcome == otp.IssueOutcome.COOLING_DOWN:
+        ctx.retry("otp.cooling_down", until=issued.until)
+    else:
+        ctx.go(state)
+
+
+class OtpCodeStep(Step):
+    """Asks for the code texted to the step's mobile; `proven` goes on once it is right.
+
+    A wrong code is asked again with the tries left; an expired code, none sent, or an answer
+    that is not six digits is asked again and uses no try. Once the mobile's tries are used up,
+    or a new code is asked for while it cools down, the flow is dropped, saying until when.
+    """
+
+    purpose: ClassVar[OtpPurpose]
+    prompt_key: ClassVar[str] = "otp.prompt"  # takes {phone} (masked) and {minutes}
+
+    def shown_mobile(self, ctx: Context) -> str:
+        """Where the codes go, for the prompt ("" if nowhere any more: `mobile` will say so)."""
+        raise NotImplementedError
+
+    def mobile(self, ctx: Context) -> str | None:
+        """Where the codes go; None after saying why they no longer can and dropping the flow."""
+        raise NotImplementedError
+
+    def proven(self, ctx: Context, mobile: str, checked: otp.Checked) -> None:
+        """The sender holds `mobile`: the flow goes on."""
+        raise NotImplementedError
+
+    def prompt(self, ctx: Context) -> Reply:
+        phone = Code(mask_mobile(self.shown_mobile(ctx)))
+        return Reply(
+            Msg(self.prompt_key, {"phone": phone, "minutes": ctx.settings.otp_valid_minutes}),
+            buttons=[[Button(Msg("otp.resend"), RESEND)]],
+        )
+
+    def on_text(self, ctx: Context, text: str) -> None:
+        mobile = self.mobile(ctx)
+        if mobile is None:
+            return
+        checked = otp.check_code(
+            ctx.session,
+            channel=ctx.event.channel,
+            user_id=ctx.event.user_id,
+            mobile=mobile,
+            code=text,
+            now=ctx.now,
+            settings=ctx.settings,
+            purpose=self.purpose,
+        )
+        outcome = checked.outcome
+        if outcome == otp.CheckOutcome.VERIFIED:
+            self.proven(ctx, mobile, checked)
+        elif outcome == otp.CheckOutcome.WRONG:
+            ctx.retry("otp.wrong", left=checked.tries_left)
+        elif outcome == otp.CheckOutcome.LOCKED:
+            ctx.say("otp.locked", until=checked.until)
+            ctx.reset()
+        else:
+            ctx.retry(f"otp.{outcome}")  # expired, no code, not a code: no try used
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        if value != RESEND:
+            ctx.retry("input.button_expired")
+            return
+        mobile = self.mobile(ctx)
+        if mobile is None:
+            return
+        issued = issue_code(ctx, mobile, self.purpose)
+        if issued.outcome == otp.IssueOutcome.SENT:
+            ctx.say("otp.sent_again")
+            ctx.go(self.name)
+        elif issued.outcome == otp.IssueOutcome.TOO_SOON:
+            ctx.retry("otp.too_soon", until=issued.until)
+        else:
+            ctx.say("otp.cooling_down", until=issued.until)
+            ctx.reset()
