@@ -133,7 +133,8 @@ class Answer:
     replies: list[Reply]
     # The last reply is the prompt of the step the user is at now; the others were said first.
     prompted: bool = False
-    step: str = ""  # the state the event found the user in (for metrics; not stored)
+    # The state the event found the user in: for metrics only, neither stored nor compared.
+    step: str = field(default="", compare=False)
 
     def stored(self) -> dict[str, Any]:
         """As JSON, to be kept with the handled event."""

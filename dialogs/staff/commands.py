@@ -41,7 +41,9 @@ def _refusal_params(refusal: Refused) -> dict[str, Any]:
     """Refused's parameters as message values: labels for codes, rials for amounts."""
     params: dict[str, Any] = {}
     for name, value in refusal.params.items():
-        if name in ("status", "kind"):
+        if name == "next":
+            params[name] = value
+        elif name in ("status", "kind"):
             params[name] = Msg(f"{name}.{value}")
         elif name.endswith("_rials"):
             params[name] = Rials(value)
@@ -49,6 +51,8 @@ def _refusal_params(refusal: Refused) -> dict[str, Any]:
             params[name] = Code(value)
         else:
             params[name] = value
+    if refusal.code == "wrong_status" and "next" not in params:
+        params["next"] = Msg("refused.next_show")
     return params
 
 
@@ -122,10 +126,23 @@ def _on_request(command: str, handler: RequestHandler, *, needs_argument: bool) 
         request = rules.request_by_code(ctx.session, code)
         if request is None:
             ctx.say("track.not_found", code=Code(code))
-        else:
+            return
+        try:
             handler(ctx, staff, request, rest)
+        except Refused as refusal:
+            if refusal.code == "wrong_status":  # what does fit now, said with the refusal
+                refusal.params.setdefault("next", _next_commands(staff, request))
+            raise
 
     return run
+
+
+def _next_commands(staff: Staff, request: ServiceRequest) -> Msg:
+    mine = [f"/{c} {request.tracking_code}" for c in rules.step_commands(request)]
+    mine = [command for command in mine if rules.may(staff, command[1:].partition(" ")[0])]
+    if not mine:
+        return Msg("refused.next_none")
+    return Msg("refused.next", {"commands": Code("، ".join(mine))})
 
 
 def staff_draft(ctx: Context, request: ServiceRequest, **values: Any) -> None:

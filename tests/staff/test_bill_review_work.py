@@ -191,6 +191,8 @@ def test_a_review_nobody_took_is_taken_by_whoever_decides_it(
 ) -> None:
     """As /fee needs no /take, neither does /decide: the decider takes the review on the way."""
     reviewer = hire(StaffRole.BILLING_REVIEWER)
+    assert reviewer.run(f"/close {review}") == ["refused.wrong_status"]
+    assert f"/decide {review}" in reviewer.text()  # the refusal says what fits now
     reviewer.say(f"/decide {review}")
     assert reviewer.last.key == "staff.decide.prompt"
     assert reviewer.confirmed(f"/decide {review} upheld 520000")[0] == "staff.corrected"
