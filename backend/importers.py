@@ -1,15 +1,26 @@
-"""Importing the billing system's CSV exports of subscriptions and bills: every row or none."""
+"""Importing the billing system's CSV exports of subscriptions and bills: every row or none.
+
+A file is read twice, row by row, and never held: the first pass checks every row (against the
+earlier rows through compact sets of keys, against the database in batches) and keeps the first
+MAX_ERRORS errors; only if there are none, the second pass writes the rows in batches of Core
+statements or COPY (no ORM objects) in the caller's transaction. What memory grows with is the
+duplicate checks: some 120 bytes a subscription (two sets of ints), a bit per bill (bitmaps).
+"""
 
 import csv
 import io
+import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 import jdatetime
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
 from backend.constants import SubscriptionStatus
@@ -28,7 +39,7 @@ from backend.identifiers import (
     strip_invisible,
     to_ascii_digits,
 )
-from backend.models import Bill, Customer, Subscription
+from backend.models import Bill, Customer, Subscription, utcnow
 from backend.settings import local_zone
 
 # Dates in the exports are calendar days where the desk is (TIMEZONE); a payment is put at noon.
@@ -42,6 +53,8 @@ MAX_JALALI_YEAR = 1499
 INT_MAX = 2**31 - 1  # the readings are INTEGER columns
 RIALS_MAX = 10**15  # the amount is BIGINT; far above any real bill
 LOOKUP_CHUNK = 500  # values per IN (...) query, well below SQLite's and PostgreSQL's limits
+BATCH_SIZE = 5000  # rows checked against, then written to, the database at a time
+MAX_ERRORS = 1000  # errors kept and listed, the first by line; any more are only counted
 
 # Column name -> required. Optional columns may be left out of the header or left empty.
 SUBSCRIPTION_COLUMNS: Mapping[str, bool] = {
@@ -95,17 +108,105 @@ class RowError:
 
 
 class ImportFailed(Exception):
-    """The file was rejected and nothing was written; `errors` lists every problem found."""
+    """The file was rejected and nothing was written.
 
-    def __init__(self, errors: list[RowError]) -> None:
-        super().__init__(f"{len(errors)} error(s), nothing imported")
+    `errors` lists the problems found, sorted by line: all of them, or the first ones of a file
+    with more than the importer keeps (MAX_ERRORS); `error_count` is how many there are in all.
+    """
+
+    def __init__(self, errors: list[RowError], error_count: int | None = None) -> None:
         self.errors = errors
+        self.error_count = len(errors) if error_count is None else error_count
+        super().__init__(f"{self.error_count} error(s), nothing imported")
 
 
 @dataclass(frozen=True)
 class ImportResult:
     created: int
     updated: int
+
+
+# --- Errors ----------------------------------------------------------------------------------
+
+
+class _ErrorSink(Protocol):
+    def append(self, error: RowError, /) -> None: ...
+
+
+def _by_line(error: RowError) -> int:
+    return error.line
+
+
+class _Errors:
+    """A file's errors: every one counted, the first `limit` by line kept.
+
+    Errors may come out of line order (a batch is checked against the database after its rows
+    were read); a sort is stable, so a line's errors stay in the order they were found.
+    """
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError("at least one error must be kept")
+        self.limit = limit
+        self.count = 0
+        self._errors: list[RowError] = []
+
+    def append(self, error: RowError, /) -> None:
+        self.count += 1
+        self._errors.append(error)
+        if len(self._errors) >= 2 * self.limit + 1000:
+            self._trim()
+
+    def _trim(self) -> None:
+        self._errors.sort(key=_by_line)
+        del self._errors[self.limit :]
+
+    def kept(self) -> list[RowError]:
+        self._trim()
+        return self._errors
+
+    def fail_if_any(self) -> None:
+        if self.count:
+            raise ImportFailed(self.kept(), self.count)
+
+
+class _Discard:
+    """Where the errors of a pass that has already reported them go."""
+
+    def append(self, error: RowError, /) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class _Repeat(RowError):
+    """`message` repeats an earlier row's key, whose line the file is read again to find."""
+
+    key: Hashable
+
+
+def _resolve_repeats(errors: _Errors, keys: Callable[[], Iterator[tuple[int, Hashable]]]) -> None:
+    """Completes the kept _Repeat errors with the line of the first row with their key.
+
+    `keys` reads the file again, giving (line, key) for every valid row. Only a file with
+    repeats is read a third time; no line number is kept for the rows that do not repeat.
+    """
+    kept = errors.kept()
+    wanted = {error.key for error in kept if isinstance(error, _Repeat)}
+    first: dict[Hashable, int] = {}
+    if wanted:
+        for line, key in keys():
+            if key in wanted and key not in first:
+                first[key] = line
+                if len(first) == len(wanted):
+                    break
+
+    def resolved(error: RowError) -> RowError:
+        if not isinstance(error, _Repeat):
+            return error
+        where = f"line {first[error.key]}" if error.key in first else "an earlier line"
+        return RowError(error.line, f"{error.message} repeats {where}")
+
+    kept[:] = [resolved(error) for error in kept]
 
 
 # --- Reading the file ------------------------------------------------------------------------
@@ -117,29 +218,39 @@ class _Record:
     cells: dict[str, str]
 
 
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ImportFailed([RowError(line, "not UTF-8 text: save the file as CSV UTF-8")]) from None
+class _Undecodable(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+def _not_utf8(line: int) -> RowError:
+    return RowError(line, "not UTF-8 text: save the file as CSV UTF-8")
+
+
+def _lines(file: BinaryIO) -> Iterator[str]:
+    """The file's lines as text, decoded one at a time, so a bad byte is reported on its line.
+
+    Lines end at "\\n" (never part of a multi-byte UTF-8 character), "\\r\\n" or a lone "\\r",
+    as the csv module expects them.
+    """
+    for number, data in enumerate(file, start=1):
+        try:
+            text = data.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            raise _Undecodable(number) from None
+        if not text:
+            continue  # a byte-order mark alone
+        if "\r" in text and text.find("\r") != len(text) - 2:
+            yield from io.StringIO(text, newline="")  # lines that end with a lone "\r"
+        else:
+            yield text
 
 
 def _header_name(cell: str) -> str:
     return strip_invisible(cell).strip().lower()
 
 
-def _read(path: Path, columns: Mapping[str, bool], errors: list[RowError]) -> list[_Record]:
-    """The file's rows keyed by column name; a bad header fails at once, bad rows go to `errors`."""
-    reader = csv.reader(io.StringIO(_decode(path), newline=""))
-    try:
-        header = [_header_name(cell) for cell in next(reader)]
-    except StopIteration:
-        raise ImportFailed([RowError(1, "the file is empty: a header row is required")]) from None
-    except csv.Error as exc:
-        raise ImportFailed([RowError(1, f"unreadable header: {exc}")]) from None
-
+def _check_header(header: list[str], columns: Mapping[str, bool]) -> None:
     header_errors = [
         RowError(1, f"column {number} has no name")
         if not name
@@ -159,29 +270,92 @@ def _read(path: Path, columns: Mapping[str, bool], errors: list[RowError]) -> li
     if header_errors:
         raise ImportFailed(header_errors)
 
-    records: list[_Record] = []
-    while True:
-        line = reader.line_num + 1  # where the next record starts (a quoted cell may span lines)
+
+def _records(path: Path, columns: Mapping[str, bool], errors: _ErrorSink) -> Iterator[_Record]:
+    """The file's rows keyed by column name, one at a time; a bad header fails at once (raises
+    ImportFailed), a bad row goes to `errors`. A broken quote or a byte that is not UTF-8 ends
+    the file: nothing after it can be read reliably."""
+    with path.open("rb") as file:
+        reader = csv.reader(_lines(file))
         try:
-            cells = next(reader)
+            header = [_header_name(cell) for cell in next(reader)]
         except StopIteration:
-            break
+            empty = RowError(1, "the file is empty: a header row is required")
+            raise ImportFailed([empty]) from None
         except csv.Error as exc:
-            errors.append(RowError(line, f"unreadable row: {exc}"))
-            break  # the csv module cannot resynchronise after a broken quote
-        if not any(cell.strip() for cell in cells):
-            continue  # blank lines, including trailing ones
-        if len(cells) != len(header):
-            errors.append(RowError(line, f"{len(cells)} fields, the header has {len(header)}"))
-            continue
-        records.append(_Record(line, dict(zip(header, cells, strict=True))))
-    return records
+            raise ImportFailed([RowError(1, f"unreadable header: {exc}")]) from None
+        except _Undecodable as exc:
+            raise ImportFailed([_not_utf8(exc.line)]) from None
+        _check_header(header, columns)
+
+        while True:
+            # Where the next record starts (a quoted cell may span lines).
+            line = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                errors.append(RowError(line, f"unreadable row: {exc}"))
+                return  # the csv module cannot resynchronise after a broken quote
+            except _Undecodable as exc:
+                errors.append(_not_utf8(exc.line))
+                return
+            if not any(cell.strip() for cell in cells):
+                continue  # blank lines, including trailing ones
+            if len(cells) != len(header):
+                errors.append(RowError(line, f"{len(cells)} fields, the header has {len(header)}"))
+                continue
+            yield _Record(line, dict(zip(header, cells, strict=True)))
+
+
+def _read(path: Path, columns: Mapping[str, bool], errors: list[RowError]) -> list[_Record]:
+    """Every row of a small file at once (the holidays); see _records."""
+    return list(_records(path, columns, errors))
+
+
+R = TypeVar("R")
+
+
+def _valid_rows(
+    path: Path,
+    columns: Mapping[str, bool],
+    parse: Callable[["_Cells"], R | None],
+    errors: _ErrorSink,
+) -> Iterator[R]:
+    """The rows that parse, one at a time; the problems of the others go to `errors`."""
+    for record in _records(path, columns, errors):
+        row = parse(_Cells(record, errors))
+        if row is not None:
+            yield row
+
+
+_Stamp = tuple[int, int]
+
+
+def _stamp(path: Path) -> _Stamp:
+    status = os.stat(path)
+    return status.st_size, status.st_mtime_ns
+
+
+def _changed() -> ImportFailed:
+    return ImportFailed(
+        [RowError(1, "the file changed while it was being imported: import it again")]
+    )
+
+
+class _Unchanged:
+    """The error sink of the writing pass: the file was checked, so a bad row means that it
+    changed in between."""
+
+    def append(self, error: RowError, /) -> None:
+        raise _changed()
 
 
 class _Cells:
     """One row's cells, read column by column; every problem is recorded, none is raised."""
 
-    def __init__(self, record: _Record, errors: list[RowError]) -> None:
+    def __init__(self, record: _Record, errors: _ErrorSink) -> None:
         self.line = record.line
         self._cells = record.cells
         self._errors = errors
@@ -200,11 +374,14 @@ class _Cells:
             self.fail(f"{column} is empty")
         return value or None
 
-    def text(self, column: str, *, max_length: int, required: bool = True) -> str | None:
+    def text(
+        self, column: str, *, max_length: int, required: bool = True, repeats: bool = False
+    ) -> str | None:
+        """`repeats`: the column has few distinct values (cities, feeders), worth remembering."""
         value = self._present(column, required)
         if value is None:
             return None
-        value = normalize_text(value)
+        value = _normalize_repeated(value) if repeats else normalize_text(value)
         if _CONTROL.search(value):
             self.fail(f"{column} contains control characters")
             return None
@@ -217,11 +394,14 @@ class _Cells:
         value = self._present(column, True)
         if value is None:
             return None
-        digits = to_ascii_digits(strip_invisible(value)).replace("٬", ",")
-        if not _INTEGER.fullmatch(digits):
-            self.fail(f"{column} {value}: not a whole number")
-            return None
-        number = int(digits.replace(",", ""))
+        if value.isascii() and value.isdigit():  # the usual case, quickly
+            number = int(value)
+        else:
+            digits = to_ascii_digits(strip_invisible(value)).replace("٬", ",")
+            if not _INTEGER.fullmatch(digits):
+                self.fail(f"{column} {value}: not a whole number")
+                return None
+            number = int(digits.replace(",", ""))
         if not minimum <= number <= maximum:
             self.fail(f"{column} {value}: must be between {minimum} and {maximum}")
             return None
@@ -231,20 +411,11 @@ class _Cells:
         value = self._present(column, required)
         if value is None:
             return None
-        match = _JALALI_DATE.fullmatch(to_ascii_digits(strip_invisible(value)))
-        if match is None:
-            self.fail(f"{column} {value}: not a Jalali date YYYY/MM/DD")
+        day = _jalali_date(value)
+        if isinstance(day, str):
+            self.fail(f"{column} {value}: {day}")
             return None
-        year, month, day = (int(part) for part in match.groups())
-        if not MIN_JALALI_YEAR <= year <= MAX_JALALI_YEAR:
-            self.fail(f"{column} {value}: year out of range (dates are Jalali, YYYY/MM/DD)")
-            return None
-        try:
-            gregorian: date = jdatetime.date(year, month, day).togregorian()  # jdatetime is untyped
-            return gregorian
-        except ValueError:
-            self.fail(f"{column} {value}: no such Jalali date")
-            return None
+        return day
 
     def identifier(
         self, column: str, parse: Callable[[str], str], *, required: bool = True
@@ -259,6 +430,49 @@ class _Cells:
             return None
 
 
+# An export has a few hundred distinct days, cities or feeders: each is worked out once.
+_normalize_repeated = lru_cache(maxsize=16384)(normalize_text)
+
+
+@lru_cache(maxsize=16384)
+def _jalali_date(value: str) -> date | str:
+    """The Gregorian day of a Jalali YYYY/MM/DD, or what is wrong with it."""
+    match = _JALALI_DATE.fullmatch(to_ascii_digits(strip_invisible(value)))
+    if match is None:
+        return "not a Jalali date YYYY/MM/DD"
+    year, month, day = (int(part) for part in match.groups())
+    if not MIN_JALALI_YEAR <= year <= MAX_JALALI_YEAR:
+        return "year out of range (dates are Jalali, YYYY/MM/DD)"
+    try:
+        gregorian: date = jdatetime.date(year, month, day).togregorian()  # jdatetime is untyped
+        return gregorian
+    except ValueError:
+        return "no such Jalali date"
+
+
+def _remembering(parse: Callable[[str], str]) -> Callable[[str], str]:
+    """`parse` (raising InvalidIdentifier), remembering its recent answers: for a column whose
+    values repeat on consecutive rows, such as the bill ID of a subscription's bills."""
+
+    @lru_cache(maxsize=4096)
+    def answer(text: str) -> tuple[str, str | None]:
+        try:
+            return parse(text), None
+        except InvalidIdentifier as exc:
+            return exc.reason, str(exc)
+
+    def remembered(text: str) -> str:
+        value, message = answer(text)
+        if message is not None:
+            raise InvalidIdentifier(value, message)
+        return value
+
+    return remembered
+
+
+_parse_repeated_bill_id = _remembering(parse_electricity_bill_id)
+
+
 def _explain(exc: InvalidIdentifier) -> str:
     if exc.reason == CHECKSUM:
         return "wrong check digit"
@@ -270,11 +484,11 @@ def _explain(exc: InvalidIdentifier) -> str:
 T = TypeVar("T")
 
 
-def _chunks(values: Iterable[T]) -> Iterator[list[T]]:
+def _chunks(values: Iterable[T], size: int = LOOKUP_CHUNK) -> Iterator[list[T]]:
     batch: list[T] = []
     for value in values:
         batch.append(value)
-        if len(batch) == LOOKUP_CHUNK:
+        if len(batch) == size:
             yield batch
             batch = []
     if batch:
@@ -294,6 +508,96 @@ def _fetch(
 def _fail_if_any(errors: list[RowError]) -> None:
     if errors:
         raise ImportFailed(sorted(errors, key=lambda error: error.line))
+
+
+def _check_duplicates(
+    keyed_rows: Iterable[tuple[Any, int]], describe: Callable[[Any], str], errors: list[RowError]
+) -> None:
+    """For a small file held in memory (the holidays); the big imports use sets of keys."""
+    first_line: dict[Any, int] = {}
+    for key, line in keyed_rows:
+        if key in first_line:
+            errors.append(RowError(line, f"{describe(key)} repeats line {first_line[key]}"))
+        else:
+            first_line[key] = line
+
+
+# --- Database access in batches, with Core statements ----------------------------------------
+
+CUSTOMER: sa.Table = Customer.__table__  # type: ignore[attr-defined]
+SUBSCRIPTION: sa.Table = Subscription.__table__  # type: ignore[attr-defined]
+BILL: sa.Table = Bill.__table__  # type: ignore[attr-defined]
+
+
+class _Database:
+    """An import's statements, on the session's connection and so in its transaction.
+
+    On PostgreSQL (psycopg) rows are inserted with COPY and a lookup sends its values as one
+    array; elsewhere (SQLite) with executemany and IN (...) in chunks of LOOKUP_CHUNK.
+    """
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+        dialect = connection.dialect
+        self.postgresql = dialect.name == "postgresql" and dialect.driver == "psycopg"
+
+    def select(
+        self,
+        columns: Sequence[sa.ColumnElement[Any]],
+        key: sa.ColumnElement[Any],
+        values: Iterable[Any],
+        *conditions: sa.ColumnElement[bool],
+    ) -> list[sa.Row[Any]]:
+        """`columns` of the rows whose `key` is one of `values` (and meeting `conditions`)."""
+        distinct = sorted(set(values))
+        if not distinct:
+            return []
+        if self.postgresql:
+            array = sa.cast(sa.bindparam("values", distinct), postgresql.ARRAY(key.type))
+            statement = sa.select(*columns).where(key == sa.any_(array), *conditions)
+            return list(self.connection.execute(statement).all())
+        rows: list[sa.Row[Any]] = []
+        for chunk in _chunks(distinct):
+            statement = sa.select(*columns).where(key.in_(chunk), *conditions)
+            rows += self.connection.execute(statement).all()
+        return rows
+
+    def insert(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        """INSERTs rows that all have the same keys, the columns."""
+        if not rows:
+            return
+        if not self.postgresql:
+            self.connection.execute(table.insert(), rows)
+            return
+        names = list(rows[0])
+        quote = self.connection.dialect.identifier_preparer.quote
+        copy_sql = f"COPY {quote(table.name)} ({', '.join(map(quote, names))}) FROM STDIN"
+        driver: Any = self.connection.connection.driver_connection  # a psycopg.Connection
+        with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in names])
+
+    def insert_returning_ids(self, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
+        """INSERTs rows and returns their new ids, in the rows' order."""
+        if not rows:
+            return []
+        if not self.postgresql:
+            returning = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+            return list(self.connection.execute(returning, rows).scalars())
+        # The ids first, from the column's sequence, so that the rows can be COPYed.
+        sequence = sa.func.pg_get_serial_sequence(table.name, "id")
+        series = sa.func.generate_series(1, len(rows)).table_valued("n")
+        statement = sa.select(sa.func.nextval(sequence)).select_from(series)
+        ids = [int(new_id) for new_id in self.connection.execute(statement).scalars()]
+        self.insert(table, [{"id": new_id} | row for new_id, row in zip(ids, rows, strict=True)])
+        return ids
+
+    def update_by_id(self, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        """UPDATE table SET (the dicts' other keys) WHERE id = row["target_id"]; the dicts all
+        have the same keys. One executemany (pipelined by psycopg)."""
+        if rows:
+            statement = table.update().where(table.c.id == sa.bindparam("target_id"))
+            self.connection.execute(statement, rows)
 
 
 # --- Subscriptions ---------------------------------------------------------------------------
@@ -327,12 +631,17 @@ def _tariff(cells: _Cells) -> str | None:
     if not value:
         cells.fail("tariff is empty")
         return None
+    tariff = _tariff_code(value)
+    if tariff is None:
+        cells.fail(f"tariff {value}: not a tariff code like 1-1")
+    return tariff
+
+
+@lru_cache(maxsize=1024)
+def _tariff_code(value: str) -> str | None:
     tariff = to_ascii_digits(strip_invisible(normalize_text(value))).translate(_DASHES)
     tariff = tariff.replace(" ", "")
-    if not _TARIFF.fullmatch(tariff):
-        cells.fail(f"tariff {value}: not a tariff code like 1-1")
-        return None
-    return tariff
+    return tariff if _TARIFF.fullmatch(tariff) else None
 
 
 def _status(cells: _Cells) -> SubscriptionStatus | None:
@@ -351,14 +660,14 @@ def _parse_subscription(cells: _Cells) -> _SubscriptionRow | None:
     values: dict[str, Any] = {
         "bill_id": cells.identifier("bill_id", parse_electricity_bill_id),
         "subscription_number": cells.identifier("subscription_number", _subscription_number),
-        "full_name": cells.text("full_name", max_length=200),
+        "full_name": cells.text("full_name", max_length=200, repeats=True),
         "national_id": cells.identifier("national_id", parse_national_id, required=False),
         "mobile": cells.identifier("mobile", normalize_mobile, required=False),
         "address": cells.text("address", max_length=500),
-        "city": cells.text("city", max_length=100),
-        "area": cells.text("area", max_length=100),
+        "city": cells.text("city", max_length=100, repeats=True),
+        "area": cells.text("area", max_length=100, repeats=True),
         # Feeders are matched against outage reports: ASCII digits make "F-۱۲" equal "F-12".
-        "feeder": cells.text("feeder", max_length=50),
+        "feeder": cells.text("feeder", max_length=50, repeats=True),
         "tariff": _tariff(cells),
         "status": _status(cells),
     }
@@ -368,17 +677,24 @@ def _parse_subscription(cells: _Cells) -> _SubscriptionRow | None:
     return _SubscriptionRow(line=cells.line, **values)
 
 
+def _number_key(subscription_number: str) -> int:
+    """A subscription number as a compact set member; the leading 1 keeps its leading zeros."""
+    return int("1" + subscription_number)
+
+
 def _check_subscriptions_against(
-    session: Session, rows: list[_SubscriptionRow], errors: list[RowError]
+    db: _Database, rows: list[_SubscriptionRow], errors: _ErrorSink
 ) -> None:
     """Subscription numbers are unique: one may not move to another bill ID."""
-    owners = _fetch(
-        session,
-        Subscription,
-        Subscription.subscription_number,
-        (row.subscription_number for row in rows),
-    )
-    owner_of = {subscription.subscription_number: subscription.bill_id for subscription in owners}
+    table = SUBSCRIPTION
+    owner_of: dict[str, str] = {
+        found.subscription_number: found.bill_id
+        for found in db.select(
+            [table.c.subscription_number, table.c.bill_id],
+            table.c.subscription_number,
+            (row.subscription_number for row in rows),
+        )
+    }
     for row in rows:
         owner = owner_of.get(row.subscription_number, row.bill_id)
         if owner != row.bill_id:
@@ -391,117 +707,188 @@ def _check_subscriptions_against(
             )
 
 
-def _check_duplicates(
-    keyed_rows: Iterable[tuple[Any, int]], describe: Callable[[Any], str], errors: list[RowError]
-) -> None:
-    first_line: dict[Any, int] = {}
-    for key, line in keyed_rows:
-        if key in first_line:
-            errors.append(RowError(line, f"{describe(key)} repeats line {first_line[key]}"))
-        else:
-            first_line[key] = line
+def _subscription_keys(path: Path) -> Iterator[tuple[int, Hashable]]:
+    for row in _valid_rows(path, SUBSCRIPTION_COLUMNS, _parse_subscription, _Discard()):
+        yield row.line, ("bill_id", int(row.bill_id))
+        yield row.line, ("subscription_number", _number_key(row.subscription_number))
 
 
-def import_subscriptions(session: Session, path: Path | str) -> ImportResult:
-    """Create or update subscriptions (by bill_id) and their customers from a CSV export.
+def _check_subscriptions(db: _Database, path: Path, batch_size: int, max_errors: int) -> int:
+    """The first pass: raises ImportFailed if any row is wrong, else returns how many rows."""
+    errors = _Errors(max_errors)
+    bill_ids: set[int] = set()
+    numbers: set[int] = set()
+    count = 0
+    rows = _valid_rows(path, SUBSCRIPTION_COLUMNS, _parse_subscription, errors)
+    for batch in _chunks(rows, batch_size):
+        count += len(batch)
+        for row in batch:
+            key = int(row.bill_id)  # canonical: no leading zeros
+            if key in bill_ids:
+                errors.append(_Repeat(row.line, f"bill_id {row.bill_id}", ("bill_id", key)))
+            bill_ids.add(key)
+            key = _number_key(row.subscription_number)
+            if key in numbers:
+                message = f"subscription_number {row.subscription_number}"
+                errors.append(_Repeat(row.line, message, ("subscription_number", key)))
+            numbers.add(key)
+        _check_subscriptions_against(db, batch, errors)
+    del bill_ids, numbers
+    _resolve_repeats(errors, lambda: _subscription_keys(path))
+    errors.fail_if_any()
+    return count
 
-    Validates every row first and raises ImportFailed listing every problem, writing nothing.
-    Otherwise writes all rows and flushes; the caller commits (or rolls back) the transaction.
-    A customer is found by national_id when the row has one; a new subscription without one
-    gets a new customer. Later rows win when rows of one customer disagree on name or mobile.
-    """
-    errors: list[RowError] = []
-    rows = [
-        row
-        for record in _read(Path(path), SUBSCRIPTION_COLUMNS, errors)
-        if (row := _parse_subscription(_Cells(record, errors))) is not None
-    ]
-    _check_duplicates(((row.bill_id, row.line) for row in rows), "bill_id {}".format, errors)
-    _check_duplicates(
-        ((row.subscription_number, row.line) for row in rows),
-        "subscription_number {}".format,
-        errors,
-    )
-    _check_subscriptions_against(session, rows, errors)
-    _fail_if_any(errors)
 
-    subscriptions = {
-        subscription.bill_id: subscription
-        for subscription in _fetch(
-            session, Subscription, Subscription.bill_id, (row.bill_id for row in rows)
+class _Customer:
+    """A customer as the import sees it: loaded from the database (id set) or to be created."""
+
+    __slots__ = ("full_name", "id", "loaded", "mobile", "national_id")
+
+    def __init__(
+        self, id: int | None, full_name: str, national_id: str | None, mobile: str | None
+    ) -> None:
+        self.id = id
+        self.full_name = full_name
+        self.national_id = national_id
+        self.mobile = mobile
+        self.loaded = self.values() if id is not None else None
+
+    def values(self) -> tuple[str, str | None, str | None]:
+        return self.full_name, self.national_id, self.mobile
+
+    def columns(self) -> dict[str, Any]:
+        return {"full_name": self.full_name, "national_id": self.national_id, "mobile": self.mobile}
+
+
+_SUBSCRIPTION_VALUES = ("subscription_number", "address", "city", "area", "feeder", "tariff")
+
+
+def _write_subscriptions(db: _Database, rows: list[_SubscriptionRow], now: datetime) -> int:
+    """Creates or updates one batch of checked rows (and their customers); returns how many of
+    them were created. The earlier batches are in the database already, so every lookup sees
+    the customers they made."""
+    table = SUBSCRIPTION
+    existing = {
+        row.bill_id: row
+        for row in db.select(
+            [table.c.bill_id, table.c.id, table.c.customer_id, table.c.status]
+            + [table.c[name] for name in _SUBSCRIPTION_VALUES],
+            table.c.bill_id,
+            (row.bill_id for row in rows),
         )
     }
-    customers_by_id = {
-        customer.id: customer
-        for customer in _fetch(
-            session, Customer, Customer.id, (s.customer_id for s in subscriptions.values())
-        )
-    }
-    customers_by_national_id = {
-        customer.national_id: customer
-        for customer in _fetch(
-            session,
-            Customer,
-            Customer.national_id,
-            (row.national_id for row in rows if row.national_id),
-        )
-    }
+    customers: dict[int, _Customer] = {}
+    by_national_id: dict[str, _Customer] = {}
+    c = CUSTOMER.c
+    for found in db.select(
+        [c.id, c.full_name, c.national_id, c.mobile],
+        c.id,
+        (subscription.customer_id for subscription in existing.values()),
+    ) + db.select(
+        [c.id, c.full_name, c.national_id, c.mobile],
+        c.national_id,
+        (row.national_id for row in rows if row.national_id),
+    ):
+        loaded = _Customer(found.id, found.full_name, found.national_id, found.mobile)
+        loaded = customers.setdefault(found.id, loaded)
+        if loaded.national_id:
+            by_national_id[loaded.national_id] = loaded
 
-    # Customers first, flushed once, so that new ones have the ids the subscriptions point at.
-    customer_of_row: list[Customer] = []
+    new_customers: list[_Customer] = []
+    customer_of_row: list[_Customer] = []
     for row in rows:
-        existing = subscriptions.get(row.bill_id)
-        current = customers_by_id[existing.customer_id] if existing else None
-        customer: Customer | None
+        subscription = existing.get(row.bill_id)
+        current = customers[subscription.customer_id] if subscription else None
+        customer: _Customer | None
         if row.national_id:
-            customer = customers_by_national_id.get(row.national_id)
+            customer = by_national_id.get(row.national_id)
             if customer is None and current is not None and current.national_id is None:
                 # Same person, now identified: keep the customer (and any linked chat users).
                 customer = current
                 customer.national_id = row.national_id
-            customer = customer or Customer(full_name=row.full_name, national_id=row.national_id)
-            customers_by_national_id[row.national_id] = customer
+            if customer is None:
+                customer = _Customer(None, row.full_name, row.national_id, None)
+                new_customers.append(customer)
+            by_national_id[row.national_id] = customer
+        elif current is not None:
+            customer = current
         else:
-            customer = current or Customer(full_name=row.full_name)
+            customer = _Customer(None, row.full_name, None, None)
+            new_customers.append(customer)
         customer.full_name = row.full_name
         if row.mobile:
             customer.mobile = row.mobile
-        session.add(customer)
         customer_of_row.append(customer)
-    session.flush()
 
-    created = updated = 0
+    if new_customers:
+        ids = db.insert_returning_ids(
+            CUSTOMER, [customer.columns() | {"created_at": now} for customer in new_customers]
+        )
+        for customer, customer_id in zip(new_customers, ids, strict=True):
+            customer.id = customer_id
+    db.update_by_id(
+        CUSTOMER,
+        [
+            customer.columns() | {"target_id": customer.id}
+            for customer in customers.values()
+            if customer.values() != customer.loaded
+        ],
+    )
+
+    created: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for row, customer in zip(rows, customer_of_row, strict=True):
-        assert customer.id is not None  # flushed above
-        subscription = subscriptions.get(row.bill_id)
+        values = {name: getattr(row, name) for name in _SUBSCRIPTION_VALUES}
+        values["customer_id"] = customer.id
+        subscription = existing.get(row.bill_id)
         if subscription is None:
-            subscription = Subscription(
-                bill_id=row.bill_id,
-                subscription_number=row.subscription_number,
-                customer_id=customer.id,
-                address=row.address,
-                city=row.city,
-                area=row.area,
-                feeder=row.feeder,
-                tariff=row.tariff,
-                status=SubscriptionStatus.ACTIVE if row.status is None else row.status,
-            )
-            subscriptions[row.bill_id] = subscription
-            created += 1
-        else:
-            updated += 1
-            subscription.subscription_number = row.subscription_number
-            subscription.customer_id = customer.id
-            subscription.address = row.address
-            subscription.city = row.city
-            subscription.area = row.area
-            subscription.feeder = row.feeder
-            subscription.tariff = row.tariff
-            if row.status is not None:  # an empty status leaves the known one
-                subscription.status = row.status
-        session.add(subscription)
+            status = SubscriptionStatus.ACTIVE if row.status is None else row.status
+            created.append(values | {"bill_id": row.bill_id, "status": status, "created_at": now})
+            continue
+        # An empty status leaves the known one.
+        values["status"] = subscription.status if row.status is None else row.status
+        if any(getattr(subscription, name) != value for name, value in values.items()):
+            changed.append(values | {"target_id": subscription.id})
+    db.insert(table, created)
+    db.update_by_id(table, changed)
+    return len(created)
+
+
+def import_subscriptions(
+    session: Session,
+    path: Path | str,
+    *,
+    batch_size: int = BATCH_SIZE,
+    max_errors: int = MAX_ERRORS,
+) -> ImportResult:
+    """Create or update subscriptions (by bill_id) and their customers from a CSV export.
+
+    Checks every row first and raises ImportFailed listing the problems (the first
+    `max_errors`, and how many in all), writing nothing. Otherwise writes every row, in batches
+    of `batch_size`, in the session's transaction; the caller commits (or rolls back). A file
+    that changes while it is written raises ImportFailed too: roll back then, as on any error.
+    A customer is found by national_id when the row has one; a new subscription without one
+    gets a new customer. Later rows win when rows of one customer disagree on name or mobile.
+    Objects the session had loaded are expired: they reload what the import wrote.
+    """
+    path = Path(path)
     session.flush()
-    return ImportResult(created=created, updated=updated)
+    db = _Database(session.connection())
+    stamp = _stamp(path)
+    count = _check_subscriptions(db, path, batch_size, max_errors)
+
+    if _stamp(path) != stamp:
+        raise _changed()
+    now = utcnow()
+    written = created = 0
+    rows = _valid_rows(path, SUBSCRIPTION_COLUMNS, _parse_subscription, _Unchanged())
+    for batch in _chunks(rows, batch_size):
+        written += len(batch)
+        created += _write_subscriptions(db, batch, now)
+    if written != count or _stamp(path) != stamp:
+        raise _changed()
+    session.expire_all()
+    return ImportResult(created=created, updated=written - created)
 
 
 # --- Bills -----------------------------------------------------------------------------------
@@ -525,14 +912,17 @@ class _BillRow:
 
 
 def _paid_at(day: date | None) -> datetime | None:
-    if day is None:
-        return None
-    return datetime.combine(day, PAID_AT_LOCAL_TIME, tzinfo=local_zone()).astimezone(UTC)
+    return None if day is None else _noon(day, local_zone())
+
+
+@lru_cache(maxsize=8192)
+def _noon(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, PAID_AT_LOCAL_TIME, tzinfo=zone).astimezone(UTC)
 
 
 def _parse_bill(cells: _Cells) -> _BillRow | None:
     values: dict[str, Any] = {
-        "bill_id": cells.identifier("bill_id", parse_electricity_bill_id),
+        "bill_id": cells.identifier("bill_id", _parse_repeated_bill_id),
         "jalali_year": cells.integer(
             "jalali_year", minimum=MIN_JALALI_YEAR, maximum=MAX_JALALI_YEAR
         ),
@@ -594,82 +984,140 @@ def _check_bill(row: _BillRow, cells: _Cells) -> None:
         )
 
 
-def import_bills(session: Session, path: Path | str) -> ImportResult:
-    """Create or update bills from a CSV export; the subscriptions must already be in the database.
+class _Periods:
+    """Which (subscription, year, period) the file has had so far: one bit each.
 
-    Validates every row first and raises ImportFailed listing every problem, writing nothing.
-    Otherwise writes all rows and flushes; the caller commits (or rolls back) the transaction.
-    A row updates the original bill (not a correction) of its subscription, year and period, if
-    there is one; every column is replaced, an empty paid_date included.
+    Subscription ids are dense, so a bitmap per year and block of ids is a few bytes a
+    subscription, where a set of 6,000,000 keys would take hundreds of megabytes.
     """
-    errors: list[RowError] = []
-    rows = [
-        row
-        for record in _read(Path(path), BILL_COLUMNS, errors)
-        if (row := _parse_bill(_Cells(record, errors))) is not None
-    ]
-    _check_duplicates(
-        (((row.bill_id, row.jalali_year, row.period), row.line) for row in rows),
-        lambda key: f"bill_id {key[0]} year {key[1]} period {key[2]}",
-        errors,
-    )
-    subscription_ids: dict[str, int] = {}
-    for subscription in _fetch(
-        session, Subscription, Subscription.bill_id, (row.bill_id for row in rows)
-    ):
-        assert subscription.id is not None  # a stored row
-        subscription_ids[subscription.bill_id] = subscription.id
-    errors += [
-        RowError(row.line, f"bill_id {row.bill_id}: no such subscription (import it first)")
-        for row in rows
-        if row.bill_id not in subscription_ids
-    ]
-    _fail_if_any(errors)
 
+    BLOCK = 4096  # subscription ids a bitmap covers; 12 bits each
+
+    def __init__(self) -> None:
+        self._bits: dict[tuple[int, int], bytearray] = {}
+
+    def add(self, subscription_id: int, year: int, period: int) -> bool:
+        """Records the key; False if it was there already."""
+        block, offset = divmod(subscription_id, self.BLOCK)
+        bits = self._bits.get((year, block))
+        if bits is None:
+            bits = self._bits[year, block] = bytearray(self.BLOCK * 12 // 8)
+        index, mask = divmod(offset * 12 + period - 1, 8)
+        if bits[index] & 1 << mask:
+            return False
+        bits[index] |= 1 << mask
+        return True
+
+
+def _subscription_ids(db: _Database, bill_ids: Iterable[str]) -> dict[str, int]:
+    table = SUBSCRIPTION
+    found = db.select([table.c.bill_id, table.c.id], table.c.bill_id, bill_ids)
+    return {subscription.bill_id: subscription.id for subscription in found}
+
+
+def _bill_keys(path: Path) -> Iterator[tuple[int, Hashable]]:
+    for row in _valid_rows(path, BILL_COLUMNS, _parse_bill, _Discard()):
+        yield row.line, (row.bill_id, row.jalali_year, row.period)
+
+
+def _check_bills(db: _Database, path: Path, batch_size: int, max_errors: int) -> int:
+    """The first pass: raises ImportFailed if any row is wrong, else returns how many rows."""
+    errors = _Errors(max_errors)
+    seen = _Periods()
+    count = 0
+    for batch in _chunks(_valid_rows(path, BILL_COLUMNS, _parse_bill, errors), batch_size):
+        count += len(batch)
+        subscription_ids = _subscription_ids(db, (row.bill_id for row in batch))
+        for row in batch:
+            subscription_id = subscription_ids.get(row.bill_id)
+            if subscription_id is None:
+                message = f"bill_id {row.bill_id}: no such subscription (import it first)"
+                errors.append(RowError(row.line, message))
+            elif not seen.add(subscription_id, row.jalali_year, row.period):
+                key = (row.bill_id, row.jalali_year, row.period)
+                message = f"bill_id {row.bill_id} year {row.jalali_year} period {row.period}"
+                errors.append(_Repeat(row.line, message, key))
+    del seen
+    _resolve_repeats(errors, lambda: _bill_keys(path))
+    errors.fail_if_any()
+    return count
+
+
+_BILL_VALUES = (
+    "previous_reading_date",
+    "current_reading_date",
+    "previous_reading",
+    "current_reading",
+    "consumption_kwh",
+    "amount_rials",
+    "payment_id",
+    "due_date",
+    "paid_at",
+)
+
+
+def _write_bills(db: _Database, rows: list[_BillRow], now: datetime) -> int:
+    """Creates or updates one batch of checked rows; returns how many of them were created."""
+    table = BILL
+    subscription_ids = _subscription_ids(db, (row.bill_id for row in rows))
     originals = {
         (bill.subscription_id, bill.jalali_year, bill.period): bill
-        for bill in _fetch(
-            session,
-            Bill,
-            Bill.subscription_id,
+        for bill in db.select(
+            [table.c.id, table.c.subscription_id, table.c.jalali_year, table.c.period]
+            + [table.c[name] for name in _BILL_VALUES],
+            table.c.subscription_id,
             subscription_ids.values(),
-            col(Bill.corrects_bill_id).is_(None),
-            col(Bill.jalali_year).in_({row.jalali_year for row in rows}),
+            table.c.corrects_bill_id.is_(None),
+            table.c.jalali_year.in_(sorted({row.jalali_year for row in rows})),
         )
     }
-    created = updated = 0
+    created: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for row in rows:
         subscription_id = subscription_ids[row.bill_id]
-        key = (subscription_id, row.jalali_year, row.period)
-        bill = originals.get(key)
+        values = {name: getattr(row, name) for name in _BILL_VALUES}
+        bill = originals.get((subscription_id, row.jalali_year, row.period))
         if bill is None:
-            bill = Bill(
-                subscription_id=subscription_id,
-                jalali_year=row.jalali_year,
-                period=row.period,
-                previous_reading_date=row.previous_reading_date,
-                current_reading_date=row.current_reading_date,
-                previous_reading=row.previous_reading,
-                current_reading=row.current_reading,
-                consumption_kwh=row.consumption_kwh,
-                amount_rials=row.amount_rials,
-                payment_id=row.payment_id,
-                due_date=row.due_date,
-                paid_at=row.paid_at,
-            )
-            originals[key] = bill
-            created += 1
-        else:
-            updated += 1
-            bill.previous_reading_date = row.previous_reading_date
-            bill.current_reading_date = row.current_reading_date
-            bill.previous_reading = row.previous_reading
-            bill.current_reading = row.current_reading
-            bill.consumption_kwh = row.consumption_kwh
-            bill.amount_rials = row.amount_rials
-            bill.payment_id = row.payment_id
-            bill.due_date = row.due_date
-            bill.paid_at = row.paid_at
-        session.add(bill)
+            key = {"subscription_id": subscription_id, "jalali_year": row.jalali_year}
+            created.append(values | key | {"period": row.period, "created_at": now})
+        elif any(getattr(bill, name) != value for name, value in values.items()):
+            changed.append(values | {"target_id": bill.id})
+    db.insert(table, created)
+    db.update_by_id(table, changed)
+    return len(created)
+
+
+def import_bills(
+    session: Session,
+    path: Path | str,
+    *,
+    batch_size: int = BATCH_SIZE,
+    max_errors: int = MAX_ERRORS,
+) -> ImportResult:
+    """Create or update bills from a CSV export; the subscriptions must already be in the database.
+
+    Checks every row first and raises ImportFailed listing the problems (the first
+    `max_errors`, and how many in all), writing nothing. Otherwise writes every row, in batches
+    of `batch_size`, in the session's transaction; the caller commits (or rolls back). A file
+    that changes while it is written raises ImportFailed too: roll back then, as on any error.
+    A row updates the original bill (not a correction) of its subscription, year and period, if
+    there is one; every column is replaced, an empty paid_date included.
+    Objects the session had loaded are expired: they reload what the import wrote.
+    """
+    path = Path(path)
     session.flush()
-    return ImportResult(created=created, updated=updated)
+    db = _Database(session.connection())
+    stamp = _stamp(path)
+    count = _check_bills(db, path, batch_size, max_errors)
+
+    if _stamp(path) != stamp:
+        raise _changed()
+    now = utcnow()
+    written = created = 0
+    for batch in _chunks(_valid_rows(path, BILL_COLUMNS, _parse_bill, _Unchanged()), batch_size):
+        written += len(batch)
+        created += _write_bills(db, batch, now)
+    if written != count or _stamp(path) != stamp:
+        raise _changed()
+    session.expire_all()
+    return ImportResult(created=created, updated=written - created)

@@ -13,7 +13,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from backend import importers
 from backend.constants import SubscriptionStatus
+from backend.db import session_scope
 from backend.identifiers import make_bill_id, make_payment_id
 from backend.importers import (
     BILL_COLUMNS,
@@ -467,3 +469,218 @@ def test_the_documented_examples_import(session: Session, tmp_path: Path) -> Non
     assert import_bills(session, tmp_path / "b.csv") == ImportResult(2, 0)
     names = set(session.exec(select(Customer.full_name)))
     assert names == {"مریم احمدی", "رضا محمدی"}
+
+
+# --- Streaming: batches, the error cap, all or nothing across batches -------------------------
+
+
+def numbered_subscriptions(count: int) -> list[dict[str, str]]:
+    """`count` subscriptions; rows 0 and 12 share a customer (national ID A), row 7 has B."""
+    national_ids = {0: NATIONAL_ID_A, 7: NATIONAL_ID_B, 12: NATIONAL_ID_A}
+    return [
+        subscription_row(
+            make_bill_id(20_000 + n, 774),
+            subscription_number=str(5_000 + n),
+            full_name=f"مشترک {n}",
+            national_id=national_ids.get(n, ""),
+            mobile=f"0912{n:07d}",
+        )
+        for n in range(count)
+    ]
+
+
+def numbered_bills(count: int, periods: int = 2) -> list[dict[str, str]]:
+    return [
+        bill_row(make_bill_id(20_000 + n, 774), period=period)
+        for n in range(count)
+        for period in range(1, periods + 1)
+    ]
+
+
+def test_a_file_of_many_batches_is_imported_whole(session: Session, tmp_path: Path) -> None:
+    subscriptions = write_csv(tmp_path / "s.csv", numbered_subscriptions(23))
+    bills = write_csv(tmp_path / "b.csv", numbered_bills(23))
+
+    assert import_subscriptions(session, subscriptions, batch_size=5) == ImportResult(23, 0)
+    assert import_bills(session, bills, batch_size=4) == ImportResult(46, 0)
+    session.commit()
+
+    assert (count(session, Subscription), count(session, Bill)) == (23, 46)
+    # Rows 0 and 12 are in different batches and still one customer, named by the later row.
+    assert count(session, Customer) == 22
+    shared = session.exec(select(Customer).where(Customer.national_id == NATIONAL_ID_A)).one()
+    owned = select(Subscription.subscription_number).where(Subscription.customer_id == shared.id)
+    assert sorted(session.exec(owned)) == ["5000", "5012"]
+    assert (shared.full_name, shared.mobile) == ("مشترک 12", "+989120000012")
+    last = session.exec(select(Subscription).where(Subscription.subscription_number == "5022"))
+    assert last.one().feeder == "F-23"
+
+    # Again, in other batches: every row is an update, nothing is added.
+    assert import_subscriptions(session, subscriptions, batch_size=7) == ImportResult(0, 23)
+    assert import_bills(session, bills, batch_size=10) == ImportResult(0, 46)
+    session.commit()
+    assert (count(session, Customer), count(session, Subscription), count(session, Bill)) == (
+        22,
+        23,
+        46,
+    )
+
+
+def test_a_bad_last_row_writes_nothing_of_the_batches_before_it(
+    session: Session, tmp_path: Path
+) -> None:
+    rows = numbered_subscriptions(12)
+    rows[-1]["mobile"] = "12345"
+    path = write_csv(tmp_path / "s.csv", rows)
+
+    with pytest.raises(ImportFailed) as failure:
+        import_subscriptions(session, path, batch_size=5)
+
+    assert [str(error) for error in failure.value.errors] == [
+        "line 13: mobile 12345: not an Iranian mobile number"
+    ]
+    session.rollback()
+    assert (count(session, Subscription), count(session, Customer)) == (0, 0)
+
+
+def test_a_repeat_is_reported_with_the_line_it_repeats_in_an_earlier_batch(
+    session: Session, tmp_path: Path
+) -> None:
+    subscriptions = numbered_subscriptions(9)
+    subscriptions[8] |= {"bill_id": subscriptions[1]["bill_id"]}
+    subscriptions[6] |= {"subscription_number": "5000"}
+    with pytest.raises(ImportFailed) as failure:
+        import_subscriptions(session, write_csv(tmp_path / "s.csv", subscriptions), batch_size=2)
+    assert [str(error) for error in failure.value.errors] == [
+        "line 8: subscription_number 5000 repeats line 2",
+        f"line 10: bill_id {subscriptions[1]['bill_id']} repeats line 3",
+    ]
+
+    import_subscriptions(session, write_csv(tmp_path / "ok.csv", numbered_subscriptions(3)))
+    bills = [*numbered_bills(3), bill_row(make_bill_id(20_001, 774), period=1)]
+    with pytest.raises(ImportFailed) as failure:
+        import_bills(session, write_csv(tmp_path / "b.csv", bills), batch_size=2)
+    assert [str(error) for error in failure.value.errors] == [
+        f"line 8: bill_id {make_bill_id(20_001, 774)} year 1404 period 1 repeats line 4"
+    ]
+
+
+def test_errors_beyond_the_cap_are_counted_not_kept(session: Session, tmp_path: Path) -> None:
+    import_two_subscriptions(session, tmp_path)
+    rows = numbered_subscriptions(1100)
+    for row in rows[1:]:
+        row["tariff"] = "x"
+    # The first row is checked against the database once its batch is full, at the end of the
+    # file: after a thousand later errors, and still kept before them.
+    rows[0]["subscription_number"] = "4100123456"
+    path = write_csv(tmp_path / "s.csv", rows)
+
+    with pytest.raises(ImportFailed) as failure:
+        import_subscriptions(session, path, batch_size=4, max_errors=3)
+
+    assert failure.value.error_count == 1100
+    assert [str(error) for error in failure.value.errors] == [
+        f"line 2: subscription_number 4100123456 already belongs to bill_id {BILL_A}",
+        "line 3: tariff x: not a tariff code like 1-1",
+        "line 4: tariff x: not a tariff code like 1-1",
+    ]
+    assert str(failure.value) == "1100 error(s), nothing imported"
+
+    rows = numbered_subscriptions(5)
+    rows[3]["subscription_number"] = "4100123456"
+    rows[4]["tariff"] = "x"
+    path = write_csv(tmp_path / "s2.csv", rows)
+    with pytest.raises(ImportFailed) as failure:
+        import_subscriptions(session, path, batch_size=5, max_errors=1)
+    assert failure.value.error_count == 2
+    assert [str(error) for error in failure.value.errors] == [
+        f"line 5: subscription_number 4100123456 already belongs to bill_id {BILL_A}"
+    ]
+
+
+def test_cli_lists_the_first_thousand_errors_and_counts_the_rest(
+    database_url: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    rows = [subscription_row(make_bill_id(30_000 + n, 774), mobile="12") for n in range(1003)]
+    path = write_csv(tmp_path / "s.csv", rows)
+    command = [sys.executable, "-m", "backend", "import", "subscriptions", str(path)]
+    env = os.environ | {"DATABASE_URL": database_url}
+    failed = subprocess.run(
+        command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert failed.returncode == 1
+    lines = failed.stderr.splitlines()
+    assert len(lines) == importers.MAX_ERRORS + 2
+    assert lines[0] == "line 2: mobile 12: not an Iranian mobile number"
+    assert lines[-2:] == ["… and 3 more error(s), not listed", "nothing imported: 1003 error(s)"]
+
+
+def test_a_failure_while_writing_rolls_back_the_batches_written(
+    session: Session, engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_csv(tmp_path / "s.csv", numbered_subscriptions(12))
+    write = importers._write_subscriptions
+    batches: list[int] = []
+
+    def fail_on_the_third_batch(*args: object) -> int:
+        batches.append(len(batches))
+        if len(batches) == 3:
+            raise RuntimeError("the database went away")
+        return write(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importers, "_write_subscriptions", fail_on_the_third_batch)
+    with pytest.raises(RuntimeError), session_scope(engine) as scope:
+        import_subscriptions(scope, path, batch_size=5)
+
+    assert len(batches) == 3
+    assert (count(session, Subscription), count(session, Customer)) == (0, 0)
+
+
+def test_a_file_changed_between_the_passes_is_refused(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_csv(tmp_path / "s.csv", numbered_subscriptions(3))
+    check = importers._check_subscriptions
+
+    def check_then_edit(*args: object) -> int:
+        checked = check(*args)  # type: ignore[arg-type]
+        with path.open("a", encoding="utf-8") as file:
+            file.write(",".join(subscription_row(make_bill_id(40_000, 774)).values()) + "\n")
+        return checked
+
+    monkeypatch.setattr(importers, "_check_subscriptions", check_then_edit)
+    with pytest.raises(ImportFailed) as failure:
+        import_subscriptions(session, path)
+    assert [str(error) for error in failure.value.errors] == [
+        "line 1: the file changed while it was being imported: import it again"
+    ]
+    session.rollback()
+    assert count(session, Subscription) == 0
+
+
+def test_a_byte_that_is_not_utf8_ends_the_file_at_its_line(
+    session: Session, tmp_path: Path
+) -> None:
+    rows = [subscription_row(), subscription_row(BILL_B, mobile="12")]
+    path = write_csv(tmp_path / "s.csv", rows)
+    # A row saved as Windows-1256 (Excel's "CSV", not "CSV UTF-8"), then one never read.
+    third = ",".join(subscription_row(make_bill_id(40_000, 774), national_id="").values())
+    path.write_bytes(
+        path.read_bytes() + third.encode("cp1256", errors="replace") + b"\n" + b"a,b\n"
+    )
+
+    with pytest.raises(ImportFailed) as failure:
+        import_subscriptions(session, path)
+    assert [str(error) for error in failure.value.errors] == [
+        "line 3: mobile 12: not an Iranian mobile number",
+        "line 4: not UTF-8 text: save the file as CSV UTF-8",
+    ]
+
+
+def test_old_mac_line_ends(session: Session, tmp_path: Path) -> None:
+    rows = [subscription_row(), subscription_row(BILL_B, national_id=NATIONAL_ID_B)]
+    text = write_csv(tmp_path / "s.csv", rows).read_text(encoding="utf-8").replace("\n", "\r")
+    path = tmp_path / "mac.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    assert import_subscriptions(session, path) == ImportResult(2, 0)
