@@ -871,20 +871,42 @@ def import_subscriptions(
     gets a new customer. Later rows win when rows of one customer disagree on name or mobile.
     Objects the session had loaded are expired: they reload what the import wrote.
     """
-    path = Path(path)
+    return _import(
+        session,
+        Path(path),
+        check=_check_subscriptions,
+        columns=SUBSCRIPTION_COLUMNS,
+        parse=_parse_subscription,
+        write=_write_subscriptions,
+        batch_size=batch_size,
+        max_errors=max_errors,
+    )
+
+
+def _import(
+    session: Session,
+    path: Path,
+    *,
+    check: Callable[["_Database", Path, int, int], int],
+    columns: Mapping[str, bool],
+    parse: Callable[["_Cells"], R | None],
+    write: Callable[["_Database", list[R], datetime], int],
+    batch_size: int,
+    max_errors: int,
+) -> ImportResult:
+    """The two passes: `check` every row (raising ImportFailed, nothing written), then read the
+    file again and `write` it in batches; refused if the file changed in between."""
     session.flush()
     db = _Database(session.connection())
     stamp = _stamp(path)
-    count = _check_subscriptions(db, path, batch_size, max_errors)
-
+    count = check(db, path, batch_size, max_errors)
     if _stamp(path) != stamp:
         raise _changed()
     now = utcnow()
     written = created = 0
-    rows = _valid_rows(path, SUBSCRIPTION_COLUMNS, _parse_subscription, _Unchanged())
-    for batch in _chunks(rows, batch_size):
+    for batch in _chunks(_valid_rows(path, columns, parse, _Unchanged()), batch_size):
         written += len(batch)
-        created += _write_subscriptions(db, batch, now)
+        created += write(db, batch, now)
     if written != count or _stamp(path) != stamp:
         raise _changed()
     session.expire_all()
@@ -1104,20 +1126,13 @@ def import_bills(
     there is one; every column is replaced, an empty paid_date included.
     Objects the session had loaded are expired: they reload what the import wrote.
     """
-    path = Path(path)
-    session.flush()
-    db = _Database(session.connection())
-    stamp = _stamp(path)
-    count = _check_bills(db, path, batch_size, max_errors)
-
-    if _stamp(path) != stamp:
-        raise _changed()
-    now = utcnow()
-    written = created = 0
-    for batch in _chunks(_valid_rows(path, BILL_COLUMNS, _parse_bill, _Unchanged()), batch_size):
-        written += len(batch)
-        created += _write_bills(db, batch, now)
-    if written != count or _stamp(path) != stamp:
-        raise _changed()
-    session.expire_all()
-    return ImportResult(created=created, updated=written - created)
+    return _import(
+        session,
+        Path(path),
+        check=_check_bills,
+        columns=BILL_COLUMNS,
+        parse=_parse_bill,
+        write=_write_bills,
+        batch_size=batch_size,
+        max_errors=max_errors,
+    )
