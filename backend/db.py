@@ -1,6 +1,7 @@
 """Database engine, sessions and migrations: SQLite (embedded default) or PostgreSQL."""
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -9,7 +10,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlmodel import Session
 
 from backend.settings import get_settings
@@ -17,11 +19,22 @@ from backend.settings import get_settings
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+# A pooled connection idle longer than this is checked before use (the server may have closed
+# it); one in steady use is not: a ping on every checkout was a round trip per transaction.
+PING_AFTER_IDLE = 1.0  # seconds
+# Connections a process keeps: enough for the web process's handler threads, each holding one
+# while it handles an event (bot.web.HANDLER_THREADS), and its event loop's own (/healthz).
+POOL_SIZE = 10
+
+
 def make_engine(url: str) -> sa.Engine:
     # A failing statement's error (and so its traceback in the log) shows the SQL, never the
     # values bound to it: descriptions, names, mobiles, user ids.
     if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        engine = sa.create_engine(url, hide_parameters=True, pool_size=POOL_SIZE)
+        sa.event.listen(engine, "checkin", _on_checkin)
+        sa.event.listen(engine, "checkout", _ping_if_idle)
+        return engine
     database = sa.make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -45,6 +58,26 @@ def make_engine(url: str) -> sa.Engine:
     return engine
 
 
+def _on_checkin(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(
+    dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+) -> None:
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()  # the ping began a transaction: the user must begin theirs
+    except Exception as error:
+        # The pool drops this connection and checks out another (a fresh one if need be).
+        raise sa.exc.DisconnectionError() from error
+
+
 @lru_cache
 def get_engine() -> sa.Engine:
     return make_engine(get_settings().database_url)
@@ -55,6 +88,19 @@ def session_scope(engine: sa.Engine | None = None) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back if it raises."""
     with Session(engine or get_engine(), expire_on_commit=False) as session, session.begin():
         yield session
+
+
+@contextmanager
+def one_statement(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection for a single statement that commits on its own: in autocommit on
+    PostgreSQL (one round trip instead of three: BEGIN, the statement, COMMIT), in a
+    transaction elsewhere."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            with connection.begin():
+                yield connection
 
 
 def alembic_config(url: str) -> Config:

@@ -108,6 +108,9 @@ def _production_refusal(command: str) -> str | None:
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs every request at INFO: a line per SMS on the busiest path, with a URL that
+    # some gateways fill with the recipient's number (Kavenegar's key in it is masked).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     command = argv[0] if argv else "polling"
     if command in ("shell", "polling", "web", "set-webhooks"):
         refusal = _production_refusal(command)

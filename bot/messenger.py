@@ -54,6 +54,44 @@ class KeyedLocks:
                 del self._users[key], self._locks[key]
 
 
+class AnsweredMarks:
+    """Records answers as sent: the events whose answers go out while one write is under way
+    are written together by the next, in one statement and one thread hop, not one each. Each
+    caller still waits until its own is written (before its webhook is answered)."""
+
+    def __init__(self, dialogs: DialogEngine) -> None:
+        self._dialogs = dialogs
+        self._waiting: list[tuple[Event, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def mark(self, event: Event) -> None:
+        written = asyncio.get_running_loop().create_future()
+        self._waiting.append((event, written))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
+        await written
+
+    async def _write(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    await asyncio.to_thread(self._dialogs.answered, *(e for e, _ in batch))
+                except Exception as error:  # each caller raises it, for its redelivery
+                    outcome: BaseException | None = error
+                else:
+                    outcome = None
+                for _, written in batch:
+                    if written.done():  # its caller was cancelled meanwhile
+                        continue
+                    if outcome is None:
+                        written.set_result(None)
+                    else:
+                        written.set_exception(outcome)
+        finally:
+            self._writer = None
+
+
 class MessengerAdapter:
     def __init__(
         self, *, messenger: Messenger, dialogs: DialogEngine, storage: FileStorage, db: sa.Engine
@@ -64,6 +102,7 @@ class MessengerAdapter:
         self.db = db
         # The database lock serializes a user across processes; this keeps their order here.
         self._locks = KeyedLocks()
+        self._answered = AnsweredMarks(dialogs)
 
     async def on_message(self, bot: Bot, message: Message, update_id: int) -> None:
         if message.from_user is None:  # channel posts and the like: nobody to talk to
@@ -205,7 +244,7 @@ class MessengerAdapter:
                 await self._apologise(bot, chat_id, answer.locale)
             else:
                 raise
-        await asyncio.to_thread(self.dialogs.answered, event)
+        await self._answered.mark(event)
 
     async def _apologise(self, bot: Bot, chat_id: int, locale: str) -> None:
         try:

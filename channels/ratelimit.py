@@ -20,9 +20,12 @@ message it answers at once.
 
 import asyncio
 import hashlib
+import itertools
+import logging
 import math
+import os
+import secrets
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,8 +33,12 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 MAX_POLL = 0.1  # seconds: a waiting caller looks again at least this often
+GIVE_BACK_AFTER = 0.05  # seconds an answered slot waits for the next acquire to give it back
 CHAT_GAP = 1.0  # seconds between two messages to one chat
 FIRST_BACKOFF = 2.0  # seconds, doubling per 429 without retry_after in a row
 MAX_BACKOFF = 8.0
@@ -40,15 +47,33 @@ PRIORITY_HOLD = 0.3  # seconds bulk calls keep yielding after an interactive one
 # by one, loose enough that the window, not the spacing, is what limits a broadcast's rate.
 PACE_SHARE = 2
 
+# Gives back the slots of calls answered since the last call to Redis (ARGV from `first`:
+# window_ms, then member, ms since its answer, ...): each frees one window after its answer, and
+# an answered call ends a run of bare 429s (strikes).
+_GIVE_BACK = """
+local function give_back(slots, strikes, first, now)
+  if #ARGV <= first then return end
+  local window = tonumber(ARGV[first])
+  for i = first + 1, #ARGV, 2 do
+    redis.call('ZADD', slots, 'XX', now - tonumber(ARGV[i + 1]) + window, ARGV[i])
+  end
+  redis.call('DEL', strikes)
+end
+"""
+
 # KEYS: slots (zset: member -> ms at which the slot frees), pause (its TTL is the pause),
 # priority (its TTL: an interactive call waited that recently), pace (its TTL: until the next
-# bulk call) and, for a bulk message to a chat, the chat (its TTL is the gap it still needs)
+# bulk call), strikes and, for a bulk message to a chat, the chat (its TTL is the gap it still
+# needs)
 # ARGV: limit, hold_ms (an unanswered call's slot), member, chat_gap_ms, interactive (1/0),
-# priority_hold_ms, pace_ms
+# priority_hold_ms, pace_ms, then the slots given back (_GIVE_BACK from ARGV[8])
 # Returns 0 when a slot was taken, else the milliseconds to wait.
-_ACQUIRE = """
+_ACQUIRE = (
+    _GIVE_BACK
+    + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+give_back(KEYS[1], KEYS[5], 8, now)
 local interactive = ARGV[5] == '1'
 local paused = redis.call('PTTL', KEYS[2])
 if paused > 0 then return paused end
@@ -64,25 +89,28 @@ if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
   local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
   return math.max(1, tonumber(first[2]) - now)
 end
-if KEYS[5] then
-  local gap = redis.call('PTTL', KEYS[5])
+if KEYS[6] then
+  local gap = redis.call('PTTL', KEYS[6])
   if gap > 0 then return gap end
-  redis.call('SET', KEYS[5], '1', 'PX', ARGV[4])
+  redis.call('SET', KEYS[6], '1', 'PX', ARGV[4])
 end
 if not interactive then redis.call('SET', KEYS[4], '1', 'PX', ARGV[7]) end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + 1000)
 return 0
 """
+)
 
-# KEYS: slots, strikes; ARGV: member, window_ms. The slot frees one window after the answer.
-_RELEASE = """
+# KEYS: slots, strikes; ARGV: the slots given back (_GIVE_BACK from ARGV[1]).
+_RELEASE = (
+    _GIVE_BACK
+    + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
-redis.call('DEL', KEYS[2])
+give_back(KEYS[1], KEYS[2], 1, now)
 return 0
 """
+)
 
 # KEYS: slots, pause, strikes; ARGV: member, retry_after_ms (0: not said), first_ms, max_ms
 # A refused call used no slot on the server; the pause is never shortened. Returns the pause.
@@ -143,12 +171,27 @@ class Limiter(Protocol):
     async def refused(self, slot: Slot, retry_after: float | None) -> float: ...
 
 
+# A slot's member: unique across processes by a random prefix of each (a forked job process
+# draws its own), and cheaper than a uuid4 a call (a system call for its random bytes).
+_member_prefix = [secrets.token_hex(8)]
+_members = itertools.count()
+os.register_at_fork(after_in_child=lambda: _member_prefix.__setitem__(0, secrets.token_hex(8)))
+
+
+def _new_member() -> str:
+    return f"{_member_prefix[0]}:{next(_members)}"
+
+
 def _backoff(strikes: int) -> float:
     return min(FIRST_BACKOFF * 2.0 ** (strikes - 1), MAX_BACKOFF)
 
 
 class RedisLimiter:
-    """The limiter of one bot token, its state in Redis under a hash of the token."""
+    """The limiter of one bot token, its state in Redis under a hash of the token.
+
+    An answered call's slot is given back by this limiter's next call to Redis (the next
+    acquire carries it), or GIVE_BACK_AFTER later when none comes: one script a call, not two.
+    """
 
     def __init__(
         self,
@@ -168,6 +211,9 @@ class RedisLimiter:
         self._acquire = redis.register_script(_ACQUIRE)
         self._release = redis.register_script(_RELEASE)
         self._pause = redis.register_script(_PAUSE)
+        self._answered: list[tuple[str, float]] = []  # (member, when answered), not given back
+        self._giving_back: asyncio.TimerHandle | None = None
+        self._releasing: asyncio.Task[None] | None = None  # held: a task is only weakly kept
 
     def keys(self) -> list[str]:
         """The token's own keys (the per-chat keys aside)."""
@@ -180,9 +226,9 @@ class RedisLimiter:
         ]
 
     async def acquire(self, chat: str | None = None, *, interactive: bool = False) -> Slot:
-        slots, pause, _, priority, pace = self.keys()
+        slots, pause, strikes, priority, pace = self.keys()
         gap = [f"{self.prefix}:chat:{chat}"] if chat and not interactive else []
-        member = uuid.uuid4().hex
+        member = _new_member()
         args: list[int | str] = [
             self.limit,
             self.hold_ms,
@@ -192,15 +238,55 @@ class RedisLimiter:
             int(PRIORITY_HOLD * 1000),
             max(1, self.window_ms // (PACE_SHARE * self.limit)),
         ]
+        keys = [slots, pause, priority, pace, strikes, *gap]
         while True:
-            wait = await self._acquire(keys=[slots, pause, priority, pace, *gap], args=args)
+            given_back = self._take_answered()
+            try:
+                wait = await self._acquire(keys=keys, args=args + self._as_args(given_back))
+            except BaseException:
+                self._answered[:0] = given_back  # not given back: the next call does
+                raise
             if not wait:
                 return Slot(member)
             await asyncio.sleep(min(int(wait) / 1000, MAX_POLL))
 
     async def answered(self, slot: Slot) -> None:
+        self._answered.append((slot.member, time.monotonic()))
+        if self._giving_back is None:
+            self._giving_back = asyncio.get_running_loop().call_later(
+                GIVE_BACK_AFTER, self._give_back_soon
+            )
+
+    def _give_back_soon(self) -> None:
+        self._giving_back = None
+        self._releasing = asyncio.get_running_loop().create_task(self._give_back())
+
+    def _take_answered(self) -> list[tuple[str, float]]:
+        if self._giving_back is not None:
+            self._giving_back.cancel()
+            self._giving_back = None
+        taken, self._answered = self._answered, []
+        return taken
+
+    def _as_args(self, given_back: list[tuple[str, float]]) -> list[int | str]:
+        """As the scripts take them (_GIVE_BACK): window_ms, then member, ms ago, ..."""
+        if not given_back:
+            return []
+        now = time.monotonic()
+        args: list[int | str] = [self.window_ms]
+        for member, answered_at in given_back:
+            args += [member, int((now - answered_at) * 1000)]
+        return args
+
+    async def _give_back(self) -> None:
         slots, _, strikes, _, _ = self.keys()
-        await self._release(keys=[slots, strikes], args=[slot.member, self.window_ms])
+        given_back = self._take_answered()
+        if not given_back:
+            return
+        try:
+            await self._release(keys=[slots, strikes], args=self._as_args(given_back))
+        except RedisError as error:  # the slots free when their hold runs out
+            log.warning("answered slots not given back: %s", error)
 
     async def refused(self, slot: Slot, retry_after: float | None) -> float:
         slots, pause, strikes, _, _ = self.keys()
@@ -247,7 +333,7 @@ class LocalLimiter:
             if wait <= 0 and gap:
                 wait = self._chats.get(gap, 0.0) - now
             if wait <= 0:
-                member = uuid.uuid4().hex
+                member = _new_member()
                 self._frees[member] = math.inf
                 if not interactive:
                     self._next_bulk = now + self.window / (PACE_SHARE * self.limit)

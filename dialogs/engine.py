@@ -14,14 +14,13 @@ from sqlmodel import Session, select
 from backend.constants import Channel
 from backend.conversations import (
     claim_event,
-    ensure_identity,
     keep_answer,
-    lock_conversation,
     mark_answered,
+    open_event,
     save_conversation,
     unsent_answer,
 )
-from backend.db import session_scope
+from backend.db import one_statement, session_scope
 from backend.identifiers import normalize_text, strip_controls, to_ascii_digits
 from backend.models import Conversation, utcnow
 from backend.settings import Settings
@@ -259,39 +258,46 @@ class DialogEngine:
             _log_failure(event, error)
             return self._apologise(event)
 
-    def answered(self, event: Event) -> None:
-        """The answer to `event` went out (or never can): its redelivery is answered with
-        nothing from now on."""
-        if not event.event_id:
+    def answered(self, *events: Event) -> None:
+        """The answers to `events` went out (or never can): their redeliveries are answered
+        with nothing from now on. Several at once take one statement a channel."""
+        ids: dict[Channel, list[str]] = {}
+        for event in events:
+            if event.event_id:
+                ids.setdefault(event.channel, []).append(event.event_id)
+        if not ids:
             return
-        with session_scope(self.db) as session:
-            mark_answered(session, channel=event.channel, event_id=event.event_id, now=self.clock())
+        with one_statement(self.db) as connection:
+            for channel, event_ids in ids.items():
+                mark_answered(connection, channel=channel, event_ids=event_ids, now=self.clock())
 
     def _handle(self, event: Event) -> Answer:
         now = self.clock()
         with session_scope(self.db) as session:
-            conversation = lock_conversation(
+            conversation, new = open_event(
                 session,
                 channel=event.channel,
                 user_id=event.user_id,
+                event_id=event.event_id,
+                window=event.repeat_window,
                 locale=self.settings.default_locale,
-                now=now,
                 state=states.MENU,
+                now=now,
             )
-            if not claim(session, event, now):
+            if not new:
                 return replayed(session, event, conversation.locale)
-            ensure_identity(session, channel=event.channel, user_id=event.user_id, now=now)
             ctx = Context(
                 session, self.settings, self.storage, event, conversation, now, self.effects
             )
             step = conversation.state
             self._route(ctx)
             self._show_next_prompt(ctx)
-            save_conversation(session, conversation, now=now)
             answer = Answer(
                 conversation.locale, ctx.replies, prompted=ctx.next_state is not None, step=step
             )
-            keep(session, event, answer)
+            # Saved with the answer kept for the event, in one statement where the database can.
+            kept = answer.stored() if event.event_id else None
+            save_conversation(session, conversation, now=now, event_id=event.event_id, answer=kept)
             return answer
 
     def _apologise(self, event: Event) -> Answer:

@@ -1,6 +1,7 @@
 """The shared rate limiter: two workers on one token never pass the platform's limit; pauses."""
 
 import asyncio
+import multiprocessing
 import threading
 import time
 import uuid
@@ -10,6 +11,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
 from redis.asyncio import Redis
 
+from channels import ratelimit
 from channels.botapi import DeskSession, RateLimited
 from channels.ratelimit import LocalLimiter, RedisLimiter, Slot
 from tests.fakes.bot_api import FakeBotAPI
@@ -214,3 +216,53 @@ def test_a_reply_goes_first_and_takes_no_chat_gap_in_process() -> None:
         assert bulk.done()
 
     asyncio.run(scenario())
+
+
+def test_an_answered_slot_is_given_back_by_the_next_acquire_in_the_same_script(
+    broadcast_redis: str,
+) -> None:
+    """One script a call: the next acquire gives the answered slot back; with none coming, the
+    slot is given back on its own a moment later, one window after its answer."""
+
+    async def scenario() -> tuple[int, float, float]:
+        connection = Redis.from_url(broadcast_redis)
+        limiter = RedisLimiter(connection, token(), limit=LIMIT)
+        scripts = 0
+        evalsha = connection.evalsha
+
+        def counted(*args: object) -> object:
+            nonlocal scripts
+            scripts += 1
+            return evalsha(*args)  # type: ignore[arg-type]
+
+        connection.evalsha = counted  # type: ignore[method-assign,assignment]
+        slots = f"{limiter.prefix}:slots"
+        first = await limiter.acquire(interactive=True)
+        await limiter.answered(first)
+        second = await limiter.acquire(interactive=True)  # gives the first back as well
+        carried = scripts
+        frees_in = (await connection.zscore(slots, first.member) or 0) / 1000 - time.time()
+        await limiter.answered(second)
+        deadline = time.monotonic() + 2
+        while (await connection.zscore(slots, second.member) or 0) / 1000 > time.time() + 5:
+            assert time.monotonic() < deadline, "the answered slot was never given back"
+            await asyncio.sleep(0.01)
+        alone = (await connection.zscore(slots, second.member) or 0) / 1000 - time.time()
+        await connection.delete(*limiter.keys())
+        await connection.aclose()
+        return carried, frees_in, alone
+
+    carried, frees_in, alone = asyncio.run(scenario())
+    assert carried == 2  # two acquires, no separate release
+    assert frees_in == pytest.approx(1.0, abs=0.2)  # a window after its answer, not the hold
+    assert alone == pytest.approx(1.0, abs=0.2)
+
+
+def test_slot_members_stay_unique_in_a_forked_job_process() -> None:
+    """RQ forks a process per job: its slots must not take the names of its parent's."""
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        child = pool.apply(ratelimit._new_member)
+    parent = ratelimit._new_member()
+    assert child.split(":")[0] != parent.split(":")[0]
+    assert ratelimit._new_member() != parent
