@@ -14,6 +14,7 @@ from backend.constants import (
     DocumentType,
     EventAction,
     MeterTestResult,
+    NoticeKind,
     PaymentMethod,
     PaymentPurpose,
     PaymentStatus,
@@ -32,7 +33,9 @@ from backend.models import (
     Staff,
     Subscription,
 )
+from backend.notices import queue_notice
 from backend.settings import Settings
+from backend.staff_notices import assigned, step_reached
 from backend.workflows import FEE_PAID_STATUSES, Refused, apply, find_transition
 
 SYSTEM = "system"
@@ -116,6 +119,7 @@ def assign(
         record_event(
             session, request, EventAction.ASSIGN, actor=staff_actor(by), now=now, note=note
         )
+    assigned(session, request, assignee, by=by, now=now)
 
 
 def uphold(
@@ -155,6 +159,7 @@ def uphold(
         note=note,
     )
     if abs(original.amount_rials - amount) > settings.two_person_limit_rials:
+        step_reached(session, request, actor=staff_actor(staff), now=now)  # the approval
         return False
     _correct(session, request, original, actor=staff_actor(staff), now=now, settings=settings)
     return True
@@ -233,6 +238,7 @@ def _correct(
         settings=settings,
         original_rials=original.amount_rials,
         corrected_rials=amount,
+        bill_id=subscription_bill_id,  # paying takes both IDs
         payment_id=corrected.payment_id,
     )
 
@@ -269,7 +275,7 @@ def reject(
         actor=SYSTEM,
         now=now,
         settings=settings,
-        reason=reason,
+        rejection=reason,
         explanation=note,
     )
 
@@ -339,6 +345,7 @@ def record_meter_test(
         result=result,
         reading=reading,
     )
+    step_reached(session, request, actor=staff_actor(staff), now=now)
 
 
 def announce_terms(
@@ -375,6 +382,7 @@ def answer_terms(
 ) -> None:
     action = EventAction.ACCEPT_TERMS if accept else EventAction.DECLINE_TERMS
     apply(session, request, action, actor=actor, now=now, settings=settings)
+    step_reached(session, request, actor=actor, now=now)
 
 
 def collect(
@@ -396,6 +404,7 @@ def collect(
         settings=settings,
         reading=final_reading,
     )
+    step_reached(session, request, actor=staff_actor(staff), now=now)
 
 
 def issue_statement(
@@ -409,9 +418,7 @@ def issue_statement(
 ) -> Payment | None:
     """The final statement: positive, the subscriber owes it (debt, damages); negative, a credit."""
     request.statement_rials = _amount(amount_rials, zero=True, signed=True)
-    payment = None
-    if amount_rials > 0:
-        payment = _new_payment(session, request, PaymentPurpose.FINAL_STATEMENT, amount_rials, now)
+    payment = _statement_payment(session, request, amount_rials, now)
     apply(
         session,
         request,
@@ -426,6 +433,67 @@ def issue_statement(
     return payment
 
 
+def _statement_payment(
+    session: Session, request: ServiceRequest, amount_rials: int, now: datetime
+) -> Payment | None:
+    """The payment a statement asks for: none when it owes the subscriber or nothing."""
+    if amount_rials <= 0:
+        return None
+    return _new_payment(session, request, PaymentPurpose.FINAL_STATEMENT, amount_rials, now)
+
+
+def correct_statement(
+    session: Session,
+    request: ServiceRequest,
+    staff: Staff,
+    *,
+    amount_rials: int,
+    reason: str,
+    now: datetime,
+    settings: Settings,
+) -> Payment | None:
+    """Voids the final statement and issues a corrected one, until it is paid ("statement_paid"
+    once it is settled): the unpaid payment is cancelled, so its page and provider refuse it;
+    the reason goes in the history; the subscriber is told the old one is void, and of the new."""
+    if (
+        request.status in (RequestStatus.SETTLED, RequestStatus.CLOSED)
+        and request.statement_rials is not None
+    ):
+        raise Refused("statement_paid")
+    find_transition(request, EventAction.SETTLE)  # only an issued statement, not yet settled
+    amount = _amount(amount_rials, zero=True, signed=True)
+    if amount == request.statement_rials:
+        raise Refused("same_statement")
+    voided = _pending_payment(session, request, PaymentPurpose.FINAL_STATEMENT)
+    if voided is not None:
+        voided.status = PaymentStatus.CANCELLED
+        session.add(voided)
+    request.statement_rials = amount
+    request.updated_at = now
+    session.add(request)
+    payment = _statement_payment(session, request, amount, now)
+    record_event(
+        session,
+        request,
+        EventAction.CORRECT_STATEMENT,
+        actor=staff_actor(staff),
+        now=now,
+        note=reason,
+    )
+    queue_notice(
+        session,
+        request,
+        NoticeKind.STATEMENT_CORRECTED,
+        now=now,
+        reason=reason,
+        debt_rials=max(amount, 0),
+        credit_rials=max(-amount, 0),
+        payment_reference=payment.reference if payment else None,
+    )
+    session.flush()
+    return payment
+
+
 def settle(
     session: Session, request: ServiceRequest, staff: Staff, *, now: datetime, settings: Settings
 ) -> None:
@@ -437,6 +505,7 @@ def settle(
     apply(
         session, request, EventAction.SETTLE, actor=staff_actor(staff), now=now, settings=settings
     )
+    step_reached(session, request, actor=staff_actor(staff), now=now)
 
 
 # --- Either kind ---
@@ -552,6 +621,7 @@ def record_payment(
         note=f"{method} {provider_ref}",
         amount_rials=payment.amount_rials,
     )
+    step_reached(session, request, actor=actor, now=now)
     return True
 
 

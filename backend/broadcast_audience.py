@@ -4,17 +4,20 @@ Messenger recipients are the identities that follow a targeted subscription and 
 to its customer by a verified phone; SMS goes to the customer's registered mobile (and to
 mobiles that follow by SMS). Each person is one row per channel however many targeted
 subscriptions they follow. Topic opt-outs are honoured everywhere; the SMS opt-out («لغو۱۱»)
-for topics that are not essential. Everything is one INSERT … SELECT: a million rows never
-pass through Python.
+for topics that are not essential. A subscription whose messenger identities all turned an
+essential topic off gets it at its registered mobile when the broadcast falls back to SMS.
+Everything is one INSERT … SELECT: a million rows never pass through Python.
 """
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from backend.constants import (
@@ -27,6 +30,7 @@ from backend.constants import (
     RequestKind,
     SubscriptionStatus,
 )
+from backend.identifiers import normalize_text, strip_invisible
 from backend.models import BroadcastDelivery as Delivery
 from backend.models import (
     ChannelIdentity,
@@ -44,6 +48,7 @@ _Recipients = sa.Select[str, str, str]
 
 # A planned outage matters to someone on a home dialysis machine: it goes to every mobile.
 ESSENTIAL_TOPICS = frozenset({BroadcastTopic.OUTAGE})
+_FAILED = (DeliveryState.PERMANENT_FAILURE, DeliveryState.TEMPORARY_FAILURE)
 
 
 class AudienceKind(StrEnum):
@@ -88,6 +93,51 @@ class Audience:
             request_kind=RequestKind(kind) if kind else None,
             subscription_ids=tuple(data.get("subscription_ids", ())),
         )
+
+
+@dataclass(frozen=True)
+class Place:
+    """A city, or an area of it (`area` set), spelled as the subscriptions have it."""
+
+    city: str
+    area: str | None = None
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def place_key(text: str) -> str:
+    """A place name as compared: letters as normalize_text makes them (Arabic ي ك as Persian),
+    with no spaces, ZWNJ or other invisible marks (people type «زنبیل آباد» for «زنبیل‌آباد»),
+    in any case."""
+    return _SPACES.sub("", strip_invisible(normalize_text(text))).casefold()
+
+
+def find_places(session: Session, typed: str) -> list[Place]:
+    """What a typed place may mean: `city/area`; else the cities of that name, then the areas
+    of that name in whichever cities have one (several: the caller lets staff choose)."""
+    city_typed, slash, area_typed = typed.partition("/")
+    city_key, area_key = place_key(city_typed), place_key(area_typed)
+    if not city_key:
+        return []
+    # A few hundred places at most: they are compared here, normalized as typing is.
+    known = session.execute(
+        sa.select(col(Subscription.city), col(Subscription.area))
+        .where(col(Subscription.status) != SubscriptionStatus.REMOVED)
+        .distinct()
+    ).all()
+    found: set[Place] = set()
+    for city, area in known:
+        if slash and place_key(city) == city_key:
+            if not area_key:
+                found.add(Place(city))
+            elif place_key(area) == area_key:
+                found.add(Place(city, area))
+        elif not slash and place_key(city) == city_key:
+            found.add(Place(city))
+        elif not slash and area and place_key(area) == city_key:
+            found.add(Place(city, area))
+    return sorted(found, key=lambda place: (place.area is not None, place.city, place.area or ""))
 
 
 def _id_in(
@@ -169,20 +219,55 @@ def _messenger_people(subs: sa.Subquery) -> sa.Subquery:
     return sa.union(followers, owners).subquery("people")
 
 
-def _has_messenger(subs: sa.Subquery) -> sa.ColumnElement[bool]:
-    """Whether a targeted subscription has a reachable messenger identity (follower or owner)."""
+# Whether a messenger identity (channel, user id) stands for its subscription in a broadcast.
+_Text = sa.SQLColumnExpression[str]
+_Covers = Callable[[_Text, _Text], sa.ColumnElement[bool]]
+
+
+def _has_messenger(subs: sa.Subquery, covers: _Covers) -> sa.ColumnElement[bool]:
+    """Whether a targeted subscription has a messenger identity (follower or owner) that
+    `covers` it: then its registered mobile needs no SMS of a «messenger, else SMS» broadcast."""
+    follows = aliased(FollowedSubscription, name="covering_follow")
+    owner = aliased(ChannelIdentity, name="covering_owner")
     follower = sa.exists().where(
-        col(FollowedSubscription.subscription_id) == subs.c.id,
-        col(FollowedSubscription.channel).in_(MESSENGER_CHANNELS),
-        _reachable(col(FollowedSubscription.channel), col(FollowedSubscription.user_id)),
+        col(follows.subscription_id) == subs.c.id,
+        col(follows.channel).in_(MESSENGER_CHANNELS),
+        covers(col(follows.channel), col(follows.user_id)),
     )
-    owner = sa.exists().where(
-        col(ChannelIdentity.customer_id) == subs.c.customer_id,
-        col(ChannelIdentity.phone_verified).is_(True),
-        col(ChannelIdentity.channel).in_(MESSENGER_CHANNELS),
-        col(ChannelIdentity.reachable).is_(True),
+    owned = sa.exists().where(
+        col(owner.customer_id) == subs.c.customer_id,
+        col(owner.phone_verified).is_(True),
+        col(owner.channel).in_(MESSENGER_CHANNELS),
+        covers(col(owner.channel), col(owner.external_user_id)),
     )
-    return sa.or_(follower, owner)
+    return sa.or_(follower, owned)
+
+
+def _will_read(topic: BroadcastTopic) -> _Covers:
+    """Covers at the start: the identity is reachable and, for an essential topic, has not
+    turned it off (an outage must reach the subscription somehow; a general notice its
+    follower turned off is not pushed to the mobile instead)."""
+
+    def covers(channel: _Text, user_id: _Text) -> sa.ColumnElement[bool]:
+        if topic in ESSENTIAL_TOPICS:
+            return sa.and_(_reachable(channel, user_id), _wanted(channel, user_id, topic))
+        return _reachable(channel, user_id)
+
+    return covers
+
+
+def _still_coming(broadcast_id: int) -> _Covers:
+    """Covers while sending: the identity has a row in this broadcast that has not failed."""
+
+    def covers(channel: _Text, user_id: _Text) -> sa.ColumnElement[bool]:
+        return sa.exists().where(
+            col(Delivery.broadcast_id) == broadcast_id,
+            col(Delivery.channel) == channel,
+            col(Delivery.address) == user_id,
+            col(Delivery.state).not_in(_FAILED),
+        )
+
+    return covers
 
 
 def _with_locale(people: sa.Subquery, default_locale: str) -> _Recipients:
@@ -235,7 +320,7 @@ def recipients(
             .where(col(Customer.mobile).is_not(None))
         )
         if channels == BroadcastChannels.MESSENGER_THEN_SMS:
-            owners = owners.where(~_has_messenger(subs))
+            owners = owners.where(~_has_messenger(subs, _will_read(topic)))
         followers = (
             sa.select(col(FollowedSubscription.user_id))
             .join(subs, col(FollowedSubscription.subscription_id) == subs.c.id)
@@ -296,25 +381,33 @@ def materialize(
 
 
 def add_sms_fallback(
-    session: Session, broadcast_id: int, *, channel: Channel, user_id: str, topic: BroadcastTopic
+    session: Session,
+    broadcast_id: int,
+    audience: Audience,
+    *,
+    channel: Channel,
+    user_id: str,
+    topic: BroadcastTopic,
+    default_locale: str,
 ) -> bool:
-    """Queues an SMS to a messenger identity that turned out unreachable; True if one was.
+    """Queues the SMS that stand in for a messenger delivery that failed for good; True if any.
 
-    The mobile is the one the identity verified, else its customer's registered one; nothing
-    is queued when that mobile already has this broadcast or may not get it.
+    Two mobiles may: the one the identity verified, else its customer's registered one; and
+    the registered mobile of each targeted subscription the identity follows that no other
+    identity still covers in this broadcast. Call it once the failed row is answered (in the
+    same transaction: a killed sender loses neither). Nothing is queued for a mobile that
+    already has this broadcast or may not get it.
     """
-    mobile = sa.func.coalesce(
+    dialect = session.get_bind().dialect.name
+    own_mobile = sa.func.coalesce(
         sa.case((col(ChannelIdentity.phone_verified).is_(True), col(ChannelIdentity.phone))),
         col(Customer.mobile),
     )
-    select = (
+    own = (
         sa.select(
-            sa.literal(broadcast_id),
-            sa.literal(Channel.SMS.value),
-            mobile,
-            sa.func.coalesce(col(Conversation.locale), sa.literal("fa")),
-            sa.literal(DeliveryState.QUEUED.value),
-            sa.literal(0),
+            sa.literal(Channel.SMS.value).label("channel"),
+            own_mobile.label("address"),
+            sa.func.coalesce(col(Conversation.locale), default_locale).label("locale"),
         )
         .select_from(ChannelIdentity)
         .outerjoin(Customer, col(Customer.id) == col(ChannelIdentity.customer_id))
@@ -328,10 +421,30 @@ def add_sms_fallback(
         .where(
             col(ChannelIdentity.channel) == channel,
             col(ChannelIdentity.external_user_id) == user_id,
-            mobile.is_not(None),
-            sms_allowed(mobile, topic),
         )
     )
+    subs = targeted(audience, dialect)
+    follows = sa.select(col(FollowedSubscription.subscription_id)).where(
+        col(FollowedSubscription.channel) == channel,
+        col(FollowedSubscription.user_id) == user_id,
+    )
+    registered = (
+        sa.select(sa.label("user_id", col(Customer.mobile)))
+        .join(subs, col(Customer.id) == subs.c.customer_id)
+        .where(subs.c.id.in_(follows), ~_has_messenger(subs, _still_coming(broadcast_id)))
+        .subquery("registered")
+    )
+    people = sa.select(sa.literal(Channel.SMS.value).label("channel"), registered.c.user_id)
+    theirs = _with_locale(people.subquery("registered_people"), default_locale)
+    mobiles = sa.union(own, theirs).subquery("mobiles")
+    select = sa.select(
+        sa.literal(broadcast_id),
+        mobiles.c.channel,
+        mobiles.c.address,
+        mobiles.c.locale,
+        sa.literal(DeliveryState.QUEUED.value),
+        sa.literal(0),
+    ).where(mobiles.c.address.is_not(None), sms_allowed(mobiles.c.address, topic))
     columns = ["broadcast_id", "channel", "address", "locale", "state", "attempts"]
     statement = (
         _insert(session)

@@ -87,6 +87,7 @@ class EventAction(StrEnum):
     NOTE = "note"
     ADD_DOCUMENTS = "add_documents"  # by the subscriber, after filing
     PAYMENT_FAILED = "payment_failed"  # an online attempt; the payment stays due
+    CORRECT_STATEMENT = "correct_statement"  # voided and issued again, before it was paid
 
 
 class RemovalReason(StrEnum):
@@ -116,6 +117,11 @@ class StaffRole(StrEnum):
     FIELD_TECHNICIAN = "field_technician"
     FINANCE = "finance"
     SUPERVISOR = "supervisor"
+    # Pishkhan counters (seed 002): an operator works for one counter; the head of an area's
+    # customer service office supervises its counters; an HQ inspector may visit any counter.
+    COUNTER_OPERATOR = "counter_operator"
+    AREA_HEAD = "area_head"
+    HQ_INSPECTOR = "hq_inspector"
 
 
 class PaymentPurpose(StrEnum):
@@ -134,6 +140,13 @@ class PaymentMethod(StrEnum):
     ONLINE = "online"
     IN_PERSON = "in_person"
     BANK = "bank"
+
+
+class AlertLevel(StrEnum):
+    """Who has been told that a step passed its deadline (backend.staff_notices)."""
+
+    HOLDER = "holder"
+    SUPERVISOR = "supervisor"
 
 
 class OtpPurpose(StrEnum):
@@ -164,6 +177,32 @@ class NoticeKind(StrEnum):
     ONE_TIME_CODE = "one_time_code"
     # To each admin by SMS: a messenger account was bound to a staff member (backend.staff).
     STAFF_BOUND = "staff_bound"
+    # A final statement voided and issued again, corrected, before it was paid.
+    STATEMENT_CORRECTED = "statement_corrected"
+    # To a staff member's bound messenger accounts (backend.staff_notices): a request given to
+    # them, one reaching their role's queue, a step of theirs past its deadline, and (to the
+    # supervisors) one left past it.
+    STAFF_ASSIGNED = "staff_assigned"
+    STAFF_QUEUE = "staff_queue"
+    STAFF_OVERDUE = "staff_overdue"
+    STAFF_ESCALATED = "staff_escalated"
+    # Asked once when a request is final (backend.feedback): how it went, 1 to 5; not essential.
+    FEEDBACK = "feedback"
+    # To the area's supervisors: a score of 1 or 2, and the comment that came with it.
+    STAFF_LOW_SCORE = "staff_low_score"
+    STAFF_LOW_SCORE_COMMENT = "staff_low_score_comment"
+
+
+STAFF_NOTICES = frozenset(
+    {
+        NoticeKind.STAFF_ASSIGNED,
+        NoticeKind.STAFF_QUEUE,
+        NoticeKind.STAFF_OVERDUE,
+        NoticeKind.STAFF_ESCALATED,
+        NoticeKind.STAFF_LOW_SCORE,
+        NoticeKind.STAFF_LOW_SCORE_COMMENT,
+    }
+)
 
 
 ESSENTIAL_NOTICES = frozenset(
@@ -175,6 +214,7 @@ ESSENTIAL_NOTICES = frozenset(
         NoticeKind.FEE_DUE,
         NoticeKind.TERMS,
         NoticeKind.STATEMENT,
+        NoticeKind.STATEMENT_CORRECTED,
         NoticeKind.CLEARANCE,
     }
 )
@@ -217,3 +257,73 @@ class BroadcastStatus(StrEnum):
     SENDING = "sending"
     DONE = "done"
     CANCELLED = "cancelled"
+
+
+class CounterStatus(StrEnum):
+    """Where a pishkhan counter stands in its onboarding and work (seed 002 §4)."""
+
+    INTRODUCED = "introduced"  # the guild association's letter is in; the area office vets it
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PREREQUISITES_ANNOUNCED = "prerequisites_announced"
+    AGREEMENT_SIGNED = "agreement_signed"
+    SOFTWARE_INSTALLED = "software_installed"
+    OPERATOR_TRAINED = "operator_trained"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+
+
+class CounterAction(StrEnum):
+    """A step of a counter's lifecycle (backend.counter_workflow), or a change to its record."""
+
+    INTRODUCE = "introduce"
+    APPROVE = "approve"
+    REJECT = "reject"
+    ANNOUNCE_PREREQUISITES = "announce_prerequisites"
+    SIGN_AGREEMENT = "sign_agreement"
+    INSTALL_SOFTWARE = "install_software"
+    TRAIN_OPERATOR = "train_operator"
+    ACTIVATE = "activate"
+    SUSPEND = "suspend"
+    REINSTATE = "reinstate"
+    TERMINATE = "terminate"
+    DELEGATE = "delegate"  # the services it may file were changed
+    ADD_OPERATOR = "add_operator"
+
+
+class CounterDocumentType(StrEnum):
+    INTRODUCTION_LETTER = "introduction_letter"  # معرفی‌نامه of the guild association
+    AGREEMENT = "agreement"  # the scanned signed تفاهم‌نامه
+
+
+class CounterReason(StrEnum):
+    """Why a counter was rejected, suspended or terminated."""
+
+    UNFAVOURABLE_INQUIRY = "unfavourable_inquiry"  # other bodies reported badly on its work
+    OUTSIDE_COVERAGE = "outside_coverage"
+    PREREQUISITES_MISSING = "prerequisites_missing"
+    POOR_INSPECTION = "poor_inspection"
+    AGREEMENT_BREACH = "agreement_breach"
+    AGREEMENT_ENDED = "agreement_ended"
+    COUNTER_REQUEST = "counter_request"  # the office itself asked
+    OTHER = "other"
+
+
+class InspectionKind(StrEnum):
+    ANNOUNCED = "announced"  # by the area's head of customer service
+    UNANNOUNCED = "unannounced"  # by an HQ inspector
+
+
+class InspectionStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    PAUSED = "paused"
+    DONE = "done"
+
+
+class ChecklistAnswer(StrEnum):
+    """What the visitor saw for an item; it passes when it is the item's expected answer."""
+
+    YES = "yes"
+    NO = "no"
+    NOT_APPLICABLE = "na"

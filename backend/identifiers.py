@@ -305,6 +305,20 @@ def mask_mobile(e164: str) -> str:
     return _mask_keep_last(e164)
 
 
+def display_mobile(e164: str) -> str:
+    """For subscribers' and staff's screens, as Iranians write a mobile: +989361238866 →
+    0936***8866 (anything else: all but the last 4 masked)."""
+    if _E164_MOBILE.fullmatch(e164):
+        return "0" + mask_mobile(e164)[3:]
+    return _mask_keep_last(e164)
+
+
+def local_mobile(e164: str) -> str:
+    """A mobile in full, for staff who may see it, as Iranians write it: +989361238866 →
+    09361238866 (anything else as it is)."""
+    return "0" + e164[3:] if _E164_MOBILE.fullmatch(e164) else e164
+
+
 def mask_national_id(nid: str) -> str:
     """For logs: 0012345678 → ******5678."""
     return _mask_keep_last(nid)

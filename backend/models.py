@@ -11,7 +11,14 @@ from backend.constants import (
     BroadcastStatus,
     BroadcastTopic,
     Channel,
+    ChecklistAnswer,
+    CounterAction,
+    CounterDocumentType,
+    CounterReason,
+    CounterStatus,
     DeliveryState,
+    InspectionKind,
+    InspectionStatus,
     NoticeKind,
     OtpPurpose,
     PaymentMethod,
@@ -142,19 +149,29 @@ class ServiceRequest(SQLModel, table=True):
     # Positive: the subscriber owes it (debt and damages); negative: the company owes it.
     statement_rials: int | None = Field(default=None, sa_type=sa.BigInteger)
     no_refund_acknowledged: bool = False
+    # The language the subscriber last chose in the chat that filed it: its SMS are in it.
+    locale: str | None = Field(default=None, max_length=5)
+    # Filed at a pishkhan counter by its operator on the subscriber's behalf (seed 002).
+    counter_id: int | None = Field(default=None, foreign_key="counter.id", index=True)
+    filed_by_id: int | None = Field(default=None, foreign_key="staff.id")
 
 
-class RequestDocument(SQLModel, table=True):
-    __tablename__ = "request_document"
+class StoredFile(SQLModel):
+    """What is kept of a file received (backend.storage holds its bytes under the key)."""
 
-    id: int | None = Field(default=None, primary_key=True)
-    request_id: int = Field(foreign_key="service_request.id", index=True)
-    doc_type: str = Field(max_length=30)
     storage_key: str = Field(max_length=200)
     content_type: str = Field(max_length=100)
     size_bytes: int
     sha256: str = Field(max_length=64)
     original_name: str = Field(max_length=255)
+
+
+class RequestDocument(StoredFile, table=True):
+    __tablename__ = "request_document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="service_request.id", index=True)
+    doc_type: str = Field(max_length=30)
     created_at: datetime = created_at_field()
 
 
@@ -171,6 +188,23 @@ class RequestEvent(SQLModel, table=True):
     to_status: str | None = Field(default=None, max_length=30)
     note: str | None = Field(default=None, max_length=2000)
     created_at: datetime = created_at_field()
+
+
+class Feedback(SQLModel, table=True):
+    """The subscriber's answer to "how did it go?" once a request was final: one per request
+    (the unique key), changeable for a day after it was first given (backend.feedback)."""
+
+    __table_args__ = (sa.CheckConstraint("score BETWEEN 1 AND 5", name="ck_feedback_score"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="service_request.id", unique=True)
+    score: int
+    comment: str | None = Field(default=None, max_length=1000)
+    channel: Channel = Field(sa_type=sa.String(20))  # where it was answered
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+    # When the area's supervisors were told of a low score: once per request.
+    flagged_at: datetime | None = optional_time_field()
 
 
 class ChannelIdentity(SQLModel, table=True):
@@ -229,6 +263,9 @@ class Staff(SQLModel, table=True):
     role: StaffRole = Field(sa_type=sa.String(30))
     active: bool = True
     created_at: datetime = created_at_field()
+    # A counter operator's counter; the area an area head supervises.
+    counter_id: int | None = Field(default=None, foreign_key="counter.id", index=True)
+    area: str | None = Field(default=None, max_length=100)
 
 
 class StaffBinding(SQLModel, table=True):
@@ -242,6 +279,22 @@ class StaffBinding(SQLModel, table=True):
     channel: Channel = Field(sa_type=sa.String(20))
     external_user_id: str = Field(max_length=64)
     bound_at: datetime = created_at_field()
+
+
+class StaffAlert(SQLModel, table=True):
+    """Who was told that a request's step passed its deadline: once per step (its deadline) and
+    level, by the unique key, however many clocks look (backend.staff_notices)."""
+
+    __tablename__ = "staff_alert"
+    __table_args__ = (sa.UniqueConstraint("request_id", "deadline", "level"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="service_request.id")
+    deadline: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    level: str = Field(max_length=20)  # AlertLevel
+    created_at: datetime = created_at_field()
+    # The holder's row: when the supervisors are to be told, unless the step is done by then.
+    escalate_at: datetime | None = optional_time_field()
 
 
 class Holiday(SQLModel, table=True):
@@ -293,6 +346,8 @@ class NoticeDelivery(SQLModel, table=True):
         sa.UniqueConstraint("notice_id", "channel"),
         # The relay's every pass looks for due deliveries; most rows are done (NULL).
         sa.Index("ix_notice_delivery_next_attempt_at", "next_attempt_at"),
+        # A digit texted back is matched to the feedback question sent to that number.
+        sa.Index("ix_notice_delivery_address", "address"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -348,6 +403,7 @@ class FollowedSubscription(SQLModel, table=True):
     channel: Channel = Field(sa_type=sa.String(20))
     user_id: str = Field(max_length=64)
     subscription_id: int = Field(foreign_key="subscription.id", index=True)
+    label: str | None = Field(default=None, max_length=30)  # «خانه», «مغازه»: the follower's name
     created_at: datetime = created_at_field()
 
 
@@ -404,3 +460,119 @@ class BroadcastDelivery(SQLModel, table=True):
     attempts: int = 0
     raw_code: str | None = Field(default=None, max_length=50)
     updated_at: datetime | None = optional_time_field()
+
+
+class Counter(SQLModel, table=True):
+    """A pishkhan counter (دفتر پیشخوان) that files some of the company's services (seed 002);
+    its status changes only through backend.counter_workflow."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20, unique=True)  # the office's code
+    name: str = Field(max_length=200)
+    city: str = Field(max_length=100, index=True)
+    area: str = Field(max_length=100, index=True)  # the distribution area whose office vets it
+    address: str = Field(max_length=500)
+    phone: str = Field(max_length=13)
+    manager_name: str = Field(max_length=200)
+    status: CounterStatus = Field(sa_type=sa.String(30), index=True)
+    # Why it was rejected, suspended or terminated (None otherwise).
+    status_reason: CounterReason | None = Field(default=None, sa_type=sa.String(40))
+    agreement_signed_on: date | None = None
+    step_deadline: datetime | None = optional_time_field()
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class CounterEvent(SQLModel, table=True):
+    """Append-only history of a counter: who did which step, when, and why."""
+
+    __tablename__ = "counter_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    counter_id: int = Field(foreign_key="counter.id", index=True)
+    actor: str = Field(max_length=100)
+    action: CounterAction = Field(sa_type=sa.String(40))
+    from_status: str | None = Field(default=None, max_length=30)
+    to_status: str | None = Field(default=None, max_length=30)
+    reason: CounterReason | None = Field(default=None, sa_type=sa.String(40))
+    note: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = created_at_field()
+
+
+class CounterDocument(StoredFile, table=True):
+    """A counter's paper: the guild association's letter, the scanned agreement."""
+
+    __tablename__ = "counter_document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    counter_id: int = Field(foreign_key="counter.id", index=True)
+    doc_type: CounterDocumentType = Field(sa_type=sa.String(30))
+    created_at: datetime = created_at_field()
+
+
+class CounterService(SQLModel, table=True):
+    """A request kind delegated to a counter (seed 002 form 7-2): it may file it."""
+
+    __tablename__ = "counter_service"
+
+    counter_id: int = Field(foreign_key="counter.id", primary_key=True)
+    kind: RequestKind = Field(primary_key=True, sa_type=sa.String(30))
+    added_by: str = Field(max_length=100)
+    created_at: datetime = created_at_field()
+
+
+class Checklist(SQLModel, table=True):
+    """One version of the supervision checklist (چک‌لیست نظارت); a change is a new version, so
+    a past visit keeps the items it was scored on."""
+
+    __table_args__ = (sa.UniqueConstraint("code", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40)
+    version: int
+    title: str = Field(max_length=200)
+    created_at: datetime = created_at_field()
+
+
+class ChecklistItem(SQLModel, table=True):
+    __tablename__ = "checklist_item"
+    __table_args__ = (sa.UniqueConstraint("checklist_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    checklist_id: int = Field(foreign_key="checklist.id")
+    position: int
+    # The same across versions, so a later visit finds the items failed on an earlier one.
+    key: str = Field(max_length=40)
+    topic: str = Field(max_length=100)
+    text: str = Field(max_length=500)
+    weight: int
+    expected: ChecklistAnswer = Field(sa_type=sa.String(10))
+
+
+class Inspection(SQLModel, table=True):
+    """A visit to a counter, filled in item by item; it may be paused and resumed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    counter_id: int = Field(foreign_key="counter.id", index=True)
+    checklist_id: int = Field(foreign_key="checklist.id")
+    inspector_id: int = Field(foreign_key="staff.id")
+    kind: InspectionKind = Field(sa_type=sa.String(20))
+    status: InspectionStatus = Field(sa_type=sa.String(20))
+    started_at: datetime = created_at_field()
+    paused_at: datetime | None = optional_time_field()
+    finished_at: datetime | None = optional_time_field()
+
+
+class InspectionAnswer(SQLModel, table=True):
+    __tablename__ = "inspection_answer"
+    __table_args__ = (sa.UniqueConstraint("inspection_id", "item_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    inspection_id: int = Field(foreign_key="inspection.id")
+    item_id: int = Field(foreign_key="checklist_item.id")
+    answer: ChecklistAnswer = Field(sa_type=sa.String(10))
+    note: str | None = Field(default=None, max_length=2000)
+    photo_key: str | None = Field(default=None, max_length=200)  # in backend.storage
+    # The failed answer of the previous visit this one re-checked.
+    recheck_of_id: int | None = Field(default=None, foreign_key="inspection_answer.id")
+    answered_at: datetime = created_at_field()

@@ -55,6 +55,9 @@ class Issued:
     outcome: IssueOutcome
     # SENT: when the code expires; otherwise when another code may be asked for.
     until: datetime
+    # TOO_SOON: when the code this chat was sent for it moments ago expires, if it still holds
+    # one unused (None: that code went to another chat, or was used).
+    earlier_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,8 @@ def issue_code(
     if latest is not None:
         resend_at = latest.created_at + timedelta(seconds=settings.otp_resend_seconds)
         if now < resend_at:
-            return Issued(IssueOutcome.TOO_SOON, resend_at)
+            earlier = _live_code(session, channel, user_id, mobile, purpose, now)
+            return Issued(IssueOutcome.TOO_SOON, resend_at, earlier)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     expires = now + timedelta(minutes=settings.otp_valid_minutes)
     notice = queue_direct_notice(
@@ -143,6 +147,45 @@ def issue_code(
     )
     session.flush()
     return Issued(IssueOutcome.SENT, expires)
+
+
+def _latest_code(
+    session: Session,
+    channel: Channel,
+    user_id: str,
+    mobile: str,
+    purpose: OtpPurpose,
+    *,
+    lock: bool = False,
+) -> OtpChallenge | None:
+    """The latest code sent to this chat for `mobile` and `purpose`: the one a typed code is
+    checked against."""
+    query = (
+        select(OtpChallenge)
+        .where(
+            OtpChallenge.channel == channel,
+            OtpChallenge.user_id == user_id,
+            OtpChallenge.mobile == mobile,
+            OtpChallenge.purpose == purpose,
+        )
+        .order_by(col(OtpChallenge.id).desc())
+    )
+    return session.exec(query.with_for_update() if lock else query).first()
+
+
+def _live_code(
+    session: Session,
+    channel: Channel,
+    user_id: str,
+    mobile: str,
+    purpose: OtpPurpose,
+    now: datetime,
+) -> datetime | None:
+    """When the code check_code would check for this chat expires, if it is valid and unused."""
+    latest = _latest_code(session, channel, user_id, mobile, purpose)
+    if latest is None or latest.verified_at is not None or now >= latest.expires_at:
+        return None
+    return latest.expires_at
 
 
 def check_code(
@@ -173,17 +216,7 @@ def check_code(
     until = _locked_until(recent, settings)
     if until is not None:
         return Checked(CheckOutcome.LOCKED, until=until)
-    challenge = session.exec(
-        select(OtpChallenge)
-        .where(
-            OtpChallenge.channel == channel,
-            OtpChallenge.user_id == user_id,
-            OtpChallenge.mobile == mobile,
-            OtpChallenge.purpose == purpose,
-        )
-        .order_by(col(OtpChallenge.id).desc())
-        .with_for_update()
-    ).first()
+    challenge = _latest_code(session, channel, user_id, mobile, purpose, lock=True)
     if challenge is None or challenge.verified_at is not None:
         return Checked(CheckOutcome.NO_CODE)
     if now >= challenge.expires_at:

@@ -1,6 +1,7 @@
 """What a subscriber chooses: the bill IDs they follow, the broadcast topics they turned off,
 and whether their mobile takes the SMS that are not essential."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from backend.constants import BroadcastTopic, Channel
 from backend.models import FollowedSubscription, SmsOptOut, Subscription, TopicOptOut
 
 MAX_FOLLOWED = 10  # home, parents' home, shop… more is someone else's job
+LABEL_MAX_CHARS = 30  # «خانه پدری», «مغازه»: a name, not a note
 
 
 class FollowRefused(ValueError):
@@ -20,30 +22,73 @@ class FollowRefused(ValueError):
         self.reason = reason
 
 
-def followed(session: Session, *, channel: Channel, user_id: str) -> list[Subscription]:
+@dataclass(frozen=True)
+class Followed:
+    """A bill ID this user follows, and the name they gave it (None: none given)."""
+
+    subscription: Subscription
+    label: str | None
+
+
+def followed(session: Session, *, channel: Channel, user_id: str) -> list[Followed]:
     query = (
-        select(Subscription)
+        select(Subscription, FollowedSubscription.label)
         .join(FollowedSubscription, col(FollowedSubscription.subscription_id) == Subscription.id)
         .where(FollowedSubscription.channel == channel, FollowedSubscription.user_id == user_id)
         .order_by(col(FollowedSubscription.id))
     )
-    return list(session.exec(query))
+    return [Followed(subscription, label) for subscription, label in session.exec(query)]
+
+
+def followed_one(
+    session: Session, *, channel: Channel, user_id: str, subscription_id: int
+) -> Followed | None:
+    """The follow of one bill ID by this user, if they follow it."""
+    mine = followed(session, channel=channel, user_id=user_id)
+    return next((f for f in mine if f.subscription.id == subscription_id), None)
 
 
 def follow(
-    session: Session, *, channel: Channel, user_id: str, subscription_id: int, now: datetime
+    session: Session,
+    *,
+    channel: Channel,
+    user_id: str,
+    subscription_id: int,
+    now: datetime,
+    label: str | None = None,
 ) -> None:
     mine = followed(session, channel=channel, user_id=user_id)
-    if any(subscription.id == subscription_id for subscription in mine):
+    if any(one.subscription.id == subscription_id for one in mine):
         raise FollowRefused("already")
     if len(mine) >= MAX_FOLLOWED:
         raise FollowRefused("too_many")
     session.add(
         FollowedSubscription(
-            channel=channel, user_id=user_id, subscription_id=subscription_id, created_at=now
+            channel=channel,
+            user_id=user_id,
+            subscription_id=subscription_id,
+            label=label,
+            created_at=now,
         )
     )
     session.flush()
+
+
+def set_label(
+    session: Session, *, channel: Channel, user_id: str, subscription_id: int, label: str | None
+) -> None:
+    """Names a followed bill ID for its follower («خانه»), or takes its name away (None)."""
+    if label is not None and len(label) > LABEL_MAX_CHARS:
+        raise ValueError("label too long")
+    session.execute(
+        sa.update(FollowedSubscription)
+        .where(
+            col(FollowedSubscription.channel) == channel,
+            col(FollowedSubscription.user_id) == user_id,
+            col(FollowedSubscription.subscription_id) == subscription_id,
+        )
+        .values(label=label)
+    )
 
 
 def unfollow(session: Session, *, channel: Channel, user_id: str, subscription_id: int) -> None:

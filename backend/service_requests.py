@@ -1,5 +1,6 @@
 """Filing and looking up service requests; the only code that creates a request."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,11 +29,16 @@ from backend.models import (
     Subscription,
 )
 from backend.notices import link_to_request, queue_notice
+from backend.staff_notices import step_reached
 from backend.tracking import new_tracking_code
 from backend.workdays import add_working_days, holidays
 from backend.workflows import Refused
 
 TRACKING_CODE_ATTEMPTS = 8
+# Where an address stops naming the street: what follows (alley, plate, unit) is masked.
+STREET_WORDS = ("خیابان", "بلوار", "بزرگراه", "میدان", "جاده", "street", "st.", "blvd", "avenue")
+ADDRESS_SEPARATORS = re.compile(r"\s*[،,]\s*")
+MASKED = "…"  # the rest of an address; no asterisks, which Bale shows as ∗
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,38 @@ def replacement_of(session: Session, bill: Bill) -> Bill | None:
     )
     latest = session.exec(query.order_by(col(Bill.id).desc())).first()
     return latest if latest is not None and latest.id != bill.id else None
+
+
+@dataclass(frozen=True)
+class MaskedHolder:
+    """Enough of a subscription's holder for them to see it is theirs, too little for anyone
+    else to learn who lives where: «محمد ر.», «قم، صفاییه، خیابان صفاییه، …»."""
+
+    name: str
+    address: str
+
+
+def masked_holder(session: Session, subscription: Subscription) -> MaskedHolder:
+    customer = session.get(Customer, subscription.customer_id)
+    words = customer.full_name.split() if customer is not None else []
+    if len(words) > 1:  # the given name (or names, with a title), the family name's initial
+        name = f"{' '.join(words[:-1])} {words[-1][0]}."
+    else:
+        name = f"{words[0][0]}." if words else MASKED
+    return MaskedHolder(name, _street_level(subscription.address))
+
+
+def _street_level(address: str) -> str:
+    """The address up to its street, the rest masked; without a street named, its first two
+    parts (city, area)."""
+    parts = [part for part in ADDRESS_SEPARATORS.split(address.strip()) if part]
+    street = next(
+        (i for i, part in enumerate(parts) if part.casefold().startswith(STREET_WORDS)), None
+    )
+    kept = parts[: street + 1] if street is not None else parts[:2]
+    if len(kept) >= len(parts):  # all of it would show who lives where: its end is masked
+        kept = parts[:-1]
+    return "، ".join([*kept, MASKED])
 
 
 def refuse_if_removed(subscription: Subscription) -> None:
@@ -261,8 +299,10 @@ def file_bill_review(
     documents: list[DraftDocument],
     now: datetime,
     review_working_days: int,
+    locale: str | None = None,
 ) -> ServiceRequest:
     """Files a bill review with its documents, "submitted" event and receipt notice.
+    `locale`: the language the subscriber chose in the filing chat (its SMS are written in it).
 
     Refused for a subscription removed for good ("subscription_removed") and for a bill that a
     correction has replaced ("bill_replaced": its correction is the one to review).
@@ -284,6 +324,7 @@ def file_bill_review(
         documents=documents,
         now=now,
         deadline=add_working_days(now, review_working_days, holidays(session)),
+        locale=locale,
     )
 
 
@@ -298,11 +339,14 @@ def file_removal(
     now: datetime,
     fee_announcement_working_days: int,
     code_notice_id: int | None = None,
+    description: str = "",
+    locale: str | None = None,
 ) -> ServiceRequest:
     """Files a permanent removal (جمع‌آوری دائم انشعاب) by a subscriber who has proved they hold
     the registered mobile and acknowledged that a paid fee is not refunded (seed 001 §4).
     `code_notice_id`: the one-time code's notice, when a code proved it (staff see it with the
-    request's notices).
+    request's notices). `description`: the reason in the subscriber's words when it is "other";
+    `locale` as for file_bill_review.
 
     Refused when the connection is removed already ("subscription_removed"), when a removal of
     the subscription is open, or without an ID card among the documents
@@ -327,10 +371,11 @@ def file_removal(
         channel_user_id=channel_user_id,
         subscription_id=subscription_id,
         reason=reason,
-        description="",
+        description=description,
         documents=documents,
         now=now,
         deadline=add_working_days(now, fee_announcement_working_days, holidays(session)),
+        locale=locale,
     )
     request.no_refund_acknowledged = True
     session.add(request)
@@ -353,6 +398,7 @@ def file_request(
     now: datetime,
     deadline: datetime,
     disputed_bill_id: int | None = None,
+    locale: str | None = None,
 ) -> ServiceRequest:
     """Creates a request of any kind, in the caller's transaction, with all that goes with it."""
     request = ServiceRequest(
@@ -368,6 +414,7 @@ def file_request(
         updated_at=now,
         step_deadline=deadline,
         tracking_code="",
+        locale=locale,
     )
     _insert_with_unique_tracking_code(session, request)
     assert request.id is not None  # flushed by the insert
@@ -383,6 +430,7 @@ def file_request(
         )
     )
     queue_notice(session, request, NoticeKind.RECEIPT, now=now, expected_date=deadline)
+    step_reached(session, request, actor=subscriber_actor(channel), now=now)  # staff's queue
     session.flush()
     return request
 
@@ -416,3 +464,16 @@ def _insert_with_unique_tracking_code(session: Session, request: ServiceRequest)
         except sa.exc.IntegrityError:
             continue  # the savepoint's rollback has already taken `request` out of the session
     raise TrackingCodeExhausted("no free tracking code after several attempts")
+
+
+def keep_filing_language(session: Session, *, channel: Channel, user_id: str, locale: str) -> None:
+    """The subscriber chose another language in a chat: the requests filed from it follow, so
+    that their SMS are read in the language last chosen where they were filed."""
+    session.execute(
+        sa.update(ServiceRequest)
+        .where(
+            col(ServiceRequest.channel) == channel,
+            col(ServiceRequest.channel_user_id) == user_id,
+        )
+        .values(locale=locale)
+    )

@@ -111,6 +111,8 @@ class Settings(BaseSettings):
     sms_session_ttl_minutes: int = Field(default=30, gt=0)
     sms_max_parts: int = Field(default=3, gt=0)  # a notice by SMS is cut to this many parts
     sms_reply_max_parts: int = Field(default=2, gt=0)  # and a reply to an inbound SMS to this
+    # A single digit texted back this long after the feedback question by SMS is its answer.
+    feedback_sms_hours: int = Field(default=48, gt=0)
     # Inbound SMS handled per sender and window; more get one warning, then silence.
     sms_rate_limit: int = Field(default=20, gt=0)
     sms_rate_window_seconds: int = Field(default=3600, gt=0)

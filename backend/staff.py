@@ -3,11 +3,12 @@
 import logging
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -16,7 +17,6 @@ from backend.constants import (
     FINAL_STATUSES,
     Channel,
     DocumentType,
-    EventAction,
     NoticeKind,
     PaymentMethod,
     PaymentStatus,
@@ -24,10 +24,15 @@ from backend.constants import (
     StaffRole,
 )
 from backend.identifiers import (
+    CHECKSUM,
     InvalidIdentifier,
+    display_mobile,
     mask_national_id,
+    normalize_code,
     normalize_mobile,
     normalize_text,
+    parse_bill_id,
+    parse_national_id,
     strip_invisible,
     to_ascii_digits,
 )
@@ -42,7 +47,14 @@ from backend.models import (
     Subscription,
 )
 from backend.notices import queue_direct_notice
-from backend.settings import Settings
+from backend.permissions import COMMANDS as COMMANDS
+from backend.permissions import ROLE_COMMANDS as ROLE_COMMANDS
+from backend.permissions import STEP_COMMANDS as STEP_COMMANDS
+from backend.permissions import commands_for
+from backend.permissions import commands_of as commands_of
+from backend.permissions import may as may
+from backend.settings import Settings, local_zone
+from backend.workdays import holidays, is_working_day
 from backend.workflows import Refused, allowed_actions
 
 log = logging.getLogger(__name__)
@@ -52,75 +64,12 @@ TEXT_MAX_CHARS = 2000  # notes, terms and explanations: the columns' length
 REFERENCE_MAX_CHARS = 100  # Payment.provider_ref
 QUEUE_PAGE_SIZE = 5  # requests per page of /queue: one screen of a phone
 
-# --- Who may run which command: the one place permissions are decided ---
-
-# Every staff command, in the order /staffhelp lists them.
-COMMANDS = (
-    "staffhelp",
-    "queue",
-    "overdue",
-    "show",
-    "history",
-    "notices",
-    "note",
-    "verify",
-    "take",
-    "assign",
-    "decide",
-    "approve",
-    "fee",
-    "paid",
-    "metertest",
-    "terms",
-    "collected",
-    "statement",
-    "settle",
-    "close",
-    "broadcast",
-    "broadcasts",
-)
-_COMMON = frozenset(
-    {"staffhelp", "queue", "overdue", "show", "history", "notices", "note", "verify"}
-)
-ROLE_COMMANDS: Mapping[StaffRole, frozenset[str]] = {
-    R.ADMIN: _COMMON | {"assign", "broadcast", "broadcasts"},
-    R.BILLING_REVIEWER: _COMMON | {"take", "decide", "close"},
-    R.FIELD_TECHNICIAN: _COMMON | {"take", "metertest", "collected"},
-    R.FINANCE: _COMMON | {"take", "fee", "paid", "terms", "statement", "settle", "close"},
-    R.SUPERVISOR: frozenset(COMMANDS),
-}
-
-
-def may(staff: Staff, command: str) -> bool:
-    return command in ROLE_COMMANDS[staff.role]
-
-
-def commands_of(staff: Staff) -> list[str]:
-    return [command for command in COMMANDS if may(staff, command)]
-
-
-# The command that performs each staff step of a workflow (taking a review leads to deciding it).
-STEP_COMMANDS: Mapping[EventAction, str] = {
-    EventAction.TAKE: "decide",
-    EventAction.UPHOLD: "decide",
-    EventAction.REJECT: "decide",
-    EventAction.CORRECT: "approve",
-    EventAction.ANNOUNCE_FEE: "fee",
-    EventAction.PAY_FEE: "paid",
-    EventAction.TEST_METER: "metertest",
-    EventAction.ANNOUNCE_TERMS: "terms",
-    EventAction.COLLECT: "collected",
-    EventAction.ISSUE_STATEMENT: "statement",
-    EventAction.SETTLE: "settle",
-    EventAction.CLOSE: "close",
-}
+# --- Who may run which command: backend.permissions, the one place it is decided ---
 
 
 def step_commands(request: ServiceRequest) -> list[str]:
     """The commands that move the request on from where it stands (none: it waits on others)."""
-    return list(
-        dict.fromkeys(STEP_COMMANDS[a] for a in allowed_actions(request) if a in STEP_COMMANDS)
-    )
+    return commands_for(allowed_actions(request))
 
 
 # --- Accounts ---
@@ -140,10 +89,7 @@ def add_staff(session: Session, *, full_name: str, phone: str, role: str) -> Sta
         mobile = normalize_mobile(phone)
     except InvalidIdentifier:
         raise StaffError(f"not an Iranian mobile number: {phone}") from None
-    try:
-        staff_role = StaffRole(role)
-    except ValueError:
-        raise StaffError(f"unknown role {role!r}: one of {', '.join(StaffRole)}") from None
+    staff_role = _role(role)
     if session.exec(select(Staff.id).where(Staff.phone == mobile)).first() is not None:
         raise StaffError(f"a staff member already has the phone {mobile}")
     staff = Staff(full_name=name, phone=mobile, role=staff_role)
@@ -151,6 +97,65 @@ def add_staff(session: Session, *, full_name: str, phone: str, role: str) -> Sta
     session.flush()
     log.info("staff:%s added as %s", staff.id, staff_role)  # no phone in logs
     return staff
+
+
+# Roles in words, for the admin command line (the bots say them from the catalogs).
+ROLE_WORDS: Mapping[StaffRole, str] = {
+    R.ADMIN: "admin",
+    R.BILLING_REVIEWER: "billing reviewer",
+    R.FIELD_TECHNICIAN: "field technician",
+    R.FINANCE: "finance",
+    R.SUPERVISOR: "supervisor",
+    R.COUNTER_OPERATOR: "counter operator",
+    R.AREA_HEAD: "area head of customer service",
+    R.HQ_INSPECTOR: "HQ inspector",
+}
+
+
+def _role(role: str) -> StaffRole:
+    try:
+        return StaffRole(role)
+    except ValueError:
+        raise StaffError(f"unknown role {role!r}: one of {', '.join(StaffRole)}") from None
+
+
+def all_staff(session: Session) -> list[Staff]:
+    """Everyone, active first, by name."""
+    query = select(Staff).order_by(col(Staff.active).desc(), col(Staff.full_name))
+    return list(session.exec(query))
+
+
+def staff_by_phone(session: Session, phone: str) -> Staff:
+    """The staff member (active or not) with this phone, in any form it is typed."""
+    try:
+        mobile = normalize_mobile(phone)
+    except InvalidIdentifier:
+        raise StaffError(f"not an Iranian mobile number: {phone}") from None
+    staff = session.exec(select(Staff).where(Staff.phone == mobile).with_for_update()).first()
+    if staff is None:
+        raise StaffError(f"no staff member has the phone {mobile}")
+    return staff
+
+
+def deactivate(session: Session, staff: Staff) -> int:
+    """Stops the account: its bindings no longer act as staff. The open requests it holds (their
+    number is returned) stay assigned until someone gives them to another (/assign)."""
+    staff.active = False
+    session.add(staff)
+    session.flush()
+    log.info("staff:%s deactivated", staff.id)
+    held = select(func.count()).where(
+        ServiceRequest.assignee_id == staff.id,
+        col(ServiceRequest.status).not_in(list(FINAL_STATUSES)),
+    )
+    return session.exec(held).one()
+
+
+def change_role(session: Session, staff: Staff, role: str) -> None:
+    staff.role = _role(role)
+    session.add(staff)
+    session.flush()
+    log.info("staff:%s is now %s", staff.id, staff.role)
 
 
 def staff_for(session: Session, *, channel: Channel, user_id: str) -> Staff | None:
@@ -280,6 +285,10 @@ ROLE_SEES: Mapping[StaffRole, frozenset[Detail]] = {
     # Field work needs to find the place and call ahead.
     R.FIELD_TECHNICIAN: frozenset({Detail.NAME, Detail.MOBILE, Detail.ADDRESS}),
     R.FINANCE: frozenset({Detail.NAME, Detail.BILL}),
+    # At a counter the subscriber stands there; supervisors of counters judge how it filed.
+    R.COUNTER_OPERATOR: frozenset({Detail.NAME, Detail.BILL}),
+    R.AREA_HEAD: frozenset({Detail.NAME, Detail.BILL}),
+    R.HQ_INSPECTOR: frozenset({Detail.NAME, Detail.BILL}),
 }
 
 
@@ -315,12 +324,28 @@ def subscriber_view(session: Session, request: ServiceRequest, staff: Staff) -> 
     )
 
 
+def roles_seeing(detail: Detail) -> list[StaffRole]:
+    return [role for role in StaffRole if detail in ROLE_SEES[role]]
+
+
 def documents_for(session: Session, request: ServiceRequest, staff: Staff) -> list[RequestDocument]:
     """The request's documents; identity papers only for roles that see full identities."""
     query = select(RequestDocument).where(RequestDocument.request_id == request.id)
     if not sees(staff, Detail.IDENTITY_DOCUMENTS):
         query = query.where(RequestDocument.doc_type == DocumentType.EVIDENCE)
     return list(session.exec(query.order_by(col(RequestDocument.id))))
+
+
+def hidden_documents(session: Session, request: ServiceRequest, staff: Staff) -> int:
+    """How many of the request's papers `staff` may not see (identity papers, for most roles):
+    they are told these exist, so that «none attached» never misleads them."""
+    if sees(staff, Detail.IDENTITY_DOCUMENTS):
+        return 0
+    query = select(func.count()).where(
+        RequestDocument.request_id == request.id,
+        RequestDocument.doc_type != DocumentType.EVIDENCE,
+    )
+    return session.exec(query).one()
 
 
 # --- Queue, history, notices ---
@@ -339,6 +364,22 @@ class QueueView:
     requests: list[ServiceRequest]  # one page of the section
     page: int  # from 0, within range
     pages: int
+    holders: dict[int, Staff]  # who holds the requests shown, by staff id
+    days_late: dict[int, int]  # by request id, for those past their deadline: working days
+
+
+def working_days_late(deadline: datetime, now: datetime, days_off: Collection[date]) -> int:
+    """Whole working days from `deadline` to `now` (0: late by less than one), counted in the
+    desk's TIMEZONE as deadlines are set (backend.workdays)."""
+    zone = local_zone()
+    due, at = deadline.astimezone(zone), now.astimezone(zone)
+    late = sum(
+        is_working_day(due.date() + timedelta(days=offset), days_off)
+        for offset in range(1, (at.date() - due.date()).days + 1)
+    )
+    if late and is_working_day(at.date(), days_off) and at.timetz() < due.timetz():
+        late -= 1  # the last working day is not over yet
+    return late
 
 
 def _queue(
@@ -379,8 +420,17 @@ def queue_view(
     query = _queue(staff, section, kind, now).order_by(
         deadline.is_(None), deadline, col(ServiceRequest.id)
     )
-    requests = session.exec(query.offset(page * QUEUE_PAGE_SIZE).limit(QUEUE_PAGE_SIZE)).all()
-    return QueueView(counts, section, list(requests), page, pages)
+    requests = list(session.exec(query.offset(page * QUEUE_PAGE_SIZE).limit(QUEUE_PAGE_SIZE)))
+    held = {r.assignee_id for r in requests if r.assignee_id is not None}
+    found = session.exec(select(Staff).where(col(Staff.id).in_(held))).all() if held else []
+    holders = {staff.id: staff for staff in found if staff.id is not None}
+    days_off = holidays(session)
+    days_late = {
+        r.id: working_days_late(r.step_deadline, now, days_off)
+        for r in requests
+        if r.id is not None and r.step_deadline is not None and r.step_deadline < now
+    }
+    return QueueView(counts, section, requests, page, pages, holders, days_late)
 
 
 def history(session: Session, request: ServiceRequest) -> list[RequestEvent]:
@@ -388,16 +438,110 @@ def history(session: Session, request: ServiceRequest) -> list[RequestEvent]:
     return list(session.exec(query.order_by(col(RequestEvent.id))))
 
 
+# --- Finding requests by what people quote: a bill ID, a mobile, a national ID ---
+
+
+class FindBy(StrEnum):
+    BILL_ID = "bill_id"
+    MOBILE = "mobile"
+    NATIONAL_ID = "national_id"
+
+
+FIND_PAGE_SIZE = 5  # requests per page of /find, as of /queue
+
+
+def parse_find(text: str) -> tuple[FindBy, str]:
+    """What a staff member quotes, in any form (Persian digits, +98, spaces, dashes): a national
+    ID is 10 digits with its check digit, a mobile has a mobile's shape, a bill ID its mod-11
+    check digit. Refused when it is none of them, or its check digit is wrong."""
+    digits = normalize_code(text).removeprefix("+")
+    if not digits.isdigit():
+        raise Refused("find_unreadable")
+    if len(digits) == 10:
+        try:
+            return FindBy.NATIONAL_ID, parse_national_id(digits)
+        except InvalidIdentifier as error:
+            national_id_error = error  # unless it is a bill ID of ten digits
+    else:
+        national_id_error = None
+        try:
+            return FindBy.MOBILE, normalize_mobile(text)
+        except InvalidIdentifier:
+            pass
+    try:
+        return FindBy.BILL_ID, parse_bill_id(digits)
+    except InvalidIdentifier as error:
+        mistyped = national_id_error is not None and national_id_error.reason == CHECKSUM
+        if mistyped or error.reason == CHECKSUM:
+            raise Refused("find_checksum") from None
+        raise Refused("find_unreadable") from None
+
+
+@dataclass(frozen=True)
+class FindView:
+    requests: list[ServiceRequest]  # one page, the newest first
+    total: int
+    page: int  # from 0, within range
+    pages: int
+
+
+def find_requests(session: Session, by: FindBy, value: str, *, page: int) -> FindView:
+    """One page of the requests on the subscriptions that `value` names, the newest first.
+
+    Every look-up is on an index: the bill ID and the national ID are unique, a customer's
+    mobile and a subscription's customer are indexed, and so are a request's subscription.
+    """
+    column = {
+        FindBy.BILL_ID: col(Subscription.bill_id),
+        FindBy.MOBILE: col(Customer.mobile),
+        FindBy.NATIONAL_ID: col(Customer.national_id),
+    }[by]
+    matching = (
+        select(ServiceRequest)
+        .join(Subscription, col(Subscription.id) == col(ServiceRequest.subscription_id))
+        .join(Customer, col(Customer.id) == col(Subscription.customer_id))
+        .where(column == value)
+    )
+    total = session.exec(select(func.count()).select_from(matching.subquery())).one()
+    pages = max(1, math.ceil(total / FIND_PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    newest = matching.order_by(col(ServiceRequest.created_at).desc(), col(ServiceRequest.id).desc())
+    found = session.exec(newest.offset(page * FIND_PAGE_SIZE).limit(FIND_PAGE_SIZE)).all()
+    return FindView(list(found), total, page, pages)
+
+
+def quoted(staff: Staff, by: FindBy, value: str) -> str:
+    """What was searched for, as the staff member's role sees such data (masked otherwise)."""
+    if by == FindBy.MOBILE and not sees(staff, Detail.MOBILE):
+        return display_mobile(value)
+    if by == FindBy.NATIONAL_ID and not sees(staff, Detail.FULL_NATIONAL_ID):
+        return mask_national_id(value)
+    return value
+
+
 # --- Payments at the desk or the bank ---
 
 
 DESK_METHODS = (PaymentMethod.IN_PERSON, PaymentMethod.BANK)
+RECEIPT_LOCKS = 7301  # the advisory-lock space of receipt references (any fixed number)
+
+
+def _lock_reference(session: Session, provider_ref: str) -> None:
+    """Until this transaction ends, no other may record the same receipt: two desks typing one
+    reference at once would otherwise both find it unused. (On SQLite every writing transaction
+    holds the database's write lock from its start already.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:space, hashtext(:reference))"),
+            {"space": RECEIPT_LOCKS, "reference": provider_ref},
+        )
 
 
 def payable(session: Session, request: ServiceRequest, provider_ref: str) -> Payment | None:
     """The payment a receipt pays; None when that receipt is already recorded for the request
     (a repeated /paid must not pay the next payment too). A receipt pays one payment only: one
     recorded for another request is refused, naming that request."""
+    _lock_reference(session, provider_ref)
     recorded = session.exec(
         select(Payment.request_id).where(
             Payment.provider_ref == provider_ref, Payment.status == PaymentStatus.PAID
@@ -492,7 +636,8 @@ def clean_text(text: str) -> str:
 
 
 def clean_reference(text: str) -> str:
-    reference = to_ascii_digits(strip_invisible(text)).strip()
+    """A receipt's reference as typed, the same however its letters were cased."""
+    reference = to_ascii_digits(strip_invisible(text)).strip().upper()
     if not reference or len(reference) > REFERENCE_MAX_CHARS:
         raise Refused("bad_reference", max_chars=REFERENCE_MAX_CHARS)
     return reference

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from backend.constants import EventAction, NoticeKind, RequestKind, RequestStatus
+from backend.constants import FINAL_STATUSES, EventAction, NoticeKind, RequestKind, RequestStatus
 from backend.models import RequestEvent, ServiceRequest
 from backend.notices import queue_notice
 from backend.settings import Settings
@@ -169,5 +169,8 @@ def apply(
     )
     if transition.notice is not None:
         queue_notice(session, request, transition.notice, now=now, **notice_params)
+    if transition.target in FINAL_STATUSES and previous not in FINAL_STATUSES:
+        # However it ended, the subscriber is asked once how it went (backend.feedback).
+        queue_notice(session, request, NoticeKind.FEEDBACK, now=now, service=request.kind)
     session.flush()
     return transition

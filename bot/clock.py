@@ -1,6 +1,6 @@
 """`python -m bot clock` (Procfile `clock`): the notice relay and periodic jobs, due broadcasts
-started and dead broadcast senders replaced, inbound SMS polled from a gateway without push, and
-handled inbound events forgotten once old."""
+started and dead broadcast senders replaced, inbound SMS polled from a gateway without push,
+staff told of steps past their deadline, and handled inbound events forgotten once old."""
 
 import signal
 import sys
@@ -10,6 +10,7 @@ from collections.abc import Callable
 from backend.conversations import HANDLED_EVENTS_KEPT, prune_processed_events
 from backend.db import get_engine, session_scope
 from backend.settings import UnsafeSettings, require_safe
+from backend.staff_notices import overdue_round
 from bot.wiring import make_sms_desk
 from channels.metrics import QUEUE_DEPTH, serve
 from notifications.broadcasts.runtime import QUEUE_NAME as BROADCASTS_QUEUE
@@ -21,6 +22,7 @@ from notifications.runtime import Notifier
 
 INBOUND_SECONDS = 10.0  # inbound SMS on a gateway without push
 PRUNE_SECONDS = 3600.0  # handled events older than HANDLED_EVENTS_KEPT
+OVERDUE_SECONDS = 60.0  # steps past their deadline, told to their holder and the supervisors
 DEPTH_SECONDS = 15.0  # the queue-depth metric
 
 
@@ -30,11 +32,18 @@ def prune_handled_events(notifier: Notifier) -> int:
         return prune_processed_events(session, before=notifier.clock() - HANDLED_EVENTS_KEPT)
 
 
+def tell_overdue(notifier: Notifier) -> int:
+    """Queues the notices of steps newly past their deadline (backend.staff_notices); how many."""
+    with session_scope(notifier.db) as session:
+        return overdue_round(session, now=notifier.clock())
+
+
 def clock_rounds(notifier: Notifier) -> list[Callable[[], None]]:
     """What the clock runs in its rounds besides the relay and the periodic jobs."""
     rounds: list[Callable[[], None]] = [
         Broadcaster(notifier.settings, notifier.db).resume,
         every(PRUNE_SECONDS, lambda: prune_handled_events(notifier)),
+        every(OVERDUE_SECONDS, lambda: tell_overdue(notifier)),
     ]
     with notifier.sms() as provider:
         if provider.push_ack is None:  # a gateway that is asked, not one that pushes

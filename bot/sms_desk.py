@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -35,6 +36,7 @@ from channels.sms.optout import is_help, is_opt_in, is_opt_out
 from channels.sms.text import fit_lines
 from dialogs.engine import Answer, DialogEngine, claim, keep, replayed
 from dialogs.events import Event, EventKind
+from dialogs.feedback import sms_score_choice
 from locales.values import Msg, localize_digits, render
 
 log = logging.getLogger(__name__)
@@ -185,7 +187,7 @@ class SmsDesk:
             elif is_help(sms.text):
                 kind, answer = "keyword", self._keyword_answer(event, "sms.help")
             else:
-                kind, answer = "dialog", self.dialogs.handle(event)
+                kind, answer = "dialog", self.dialogs.handle(self._as_score(event))
             INBOUND_SMS.labels(kind).inc()
             if not answer.replies:  # a repeat, already answered
                 return None
@@ -209,6 +211,14 @@ class SmsDesk:
         if opt_out is not None:
             log.info("%s opted %s", mask_mobile(sender), "out" if opt_out else "in")
         return answer
+
+    def _as_score(self, event: Event) -> Event:
+        """A digit answering the feedback question texted to the sender presses its score."""
+        with session_scope(self.db) as session:
+            choice = sms_score_choice(
+                session, self.settings, mobile=event.user_id, text=event.text, now=self.clock()
+            )
+        return replace(event, kind=EventKind.CHOICE, choice=choice) if choice else event
 
     def _locale(self, session: Session, sender: str) -> str:
         locale = session.exec(

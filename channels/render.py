@@ -6,14 +6,22 @@ from datetime import date, datetime
 from typing import Any
 
 from backend.broadcasts import OUTAGE_KEY
-from backend.constants import Channel
+from backend.constants import Channel, NoticeKind
+from backend.feedback import SCORES
 from channels.registry import MESSENGERS
+from channels.replies import Button
 from channels.sms.text import fit_to_parts
 from locales.values import Code, Markup, Msg, Rials, localize_digits, render, tehran_date
 
-# SMS is plain text; a code needs no bidi isolates there, and some handsets show them as boxes.
+# SMS is plain text; a code or a command needs no bidi isolates there, and some handsets show
+# them as boxes.
 DAY_LENGTH = len("2026-01-01")
-SMS_MARKUP = Markup(escape=lambda text: text, code=lambda text: text)
+SMS_MARKUP = Markup(escape=lambda text: text, code=lambda text: text, command=lambda text: text)
+# Notices worded otherwise by SMS (`notice.<kind>_sms`): what the buttons ask, asked in words.
+SMS_WORDED = frozenset({NoticeKind.FEEDBACK})
+# The feedback question's buttons, `fb:<score>:<tracking code>`, best first; a digit texted back
+# presses one (bot.sms_desk).
+FEEDBACK_PREFIX = "fb"
 
 
 def typed_param(name: str, value: Any) -> Any:
@@ -22,6 +30,24 @@ def typed_param(name: str, value: Any) -> Any:
         return None
     if name == "code":
         return Code(str(value))
+    if name == "service":  # a request's kind, and where it stands: named in words
+        return Msg(f"kind.{value}")
+    if name == "step":
+        return Msg(f"status.{value}")
+    if name == "rejection":  # why an objection was not upheld, in words
+        return Msg(f"staff.rejection.{value}")
+    if name == "due":  # a step's deadline, shown with its hour; "" for a step with none
+        return (
+            Msg("staff.act.due", {"deadline": datetime.fromisoformat(value)})
+            if value
+            else Msg("staff.act.no_deadline")
+        )
+    if name == "holder":  # who holds a request; "" for nobody
+        return (
+            Msg("staff.queue.holder", {"name": value})
+            if value
+            else Msg("staff.queue.held_by_nobody")
+        )
     if name.endswith("_rials"):
         return Rials(int(value))
     if name.endswith("_date"):
@@ -40,8 +66,24 @@ def typed_param(name: str, value: Any) -> Any:
     return value
 
 
-def notice_message(kind: str, params: Mapping[str, Any]) -> Msg:
-    return Msg(f"notice.{kind}", {name: typed_param(name, v) for name, v in params.items()})
+def notice_message(kind: str, params: Mapping[str, Any], channel: Channel | None = None) -> Msg:
+    """The notice's message; on `channel` SMS, its SMS wording where it has one."""
+    key = (
+        f"notice.{kind}_sms" if channel == Channel.SMS and kind in SMS_WORDED else f"notice.{kind}"
+    )
+    return Msg(key, {name: typed_param(name, v) for name, v in params.items()})
+
+
+def feedback_value(score: int, tracking_code: str) -> str:
+    return f"{FEEDBACK_PREFIX}:{score}:{tracking_code}"
+
+
+def feedback_buttons(tracking_code: str) -> list[list[Button]]:
+    """The scores, 5 (excellent) down to 1 (very poor), one a row: each label reads whole."""
+    return [
+        [Button(Msg(f"feedback.score_{score}"), feedback_value(score, tracking_code))]
+        for score in reversed(SCORES)
+    ]
 
 
 def broadcast_message(message_key: str, params: dict[str, Any], locale: str) -> Msg:

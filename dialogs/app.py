@@ -4,9 +4,9 @@ import sqlalchemy as sa
 
 from backend.settings import Settings
 from backend.storage import FileStorage
-from dialogs import bill_review, broadcast, follow, my_requests, staff
+from dialogs import bill_review, broadcast, feedback, follow, my_requests, staff
 from dialogs.engine import Context, DialogEngine, Effects
-from dialogs.menu import LanguageStep, MenuStep
+from dialogs.menu import BillIdActionsStep, LanguageStep, MenuStep
 from dialogs.phone import PhoneStep, StaffCodeStep
 from dialogs.removal import removal_steps
 from dialogs.tracking import TrackCodeStep
@@ -22,6 +22,7 @@ def make_dialog_engine(
     """The dialogs; one-time codes go out as notices of the outbox, as every notice does."""
     steps = [
         MenuStep(),
+        BillIdActionsStep(),
         LanguageStep(),
         TrackCodeStep(),
         PhoneStep(),
@@ -32,6 +33,7 @@ def make_dialog_engine(
         *staff.STEPS,
         *follow.STEPS,
         *broadcast.STEPS,
+        *feedback.STEPS,
     ]
     return DialogEngine(
         db=db,

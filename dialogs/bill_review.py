@@ -15,6 +15,7 @@ from backend.service_requests import (
     file_bill_review,
     find_subscription,
     latest_bills,
+    masked_holder,
     open_review_of_bill,
     replacement_of,
 )
@@ -121,7 +122,13 @@ class BillStep(Step):
             if choice.replaced is not None and not _by_sms(ctx):
                 label = _bill_label(choice.replaced, "review.bill_button_replaced")
                 buttons.append([Button(label, f"{REPLACED}{choice.replaced.id}")])
-        return Reply(Msg("review.ask_bill_sms" if _by_sms(ctx) else "review.ask_bill"), buttons)
+        # Whose bills these are, masked: enough to see it is theirs, never to learn another's.
+        subscription = ctx.session.get(Subscription, ctx.draft["subscription_id"])
+        assert subscription is not None  # subscriptions are never deleted
+        holder = masked_holder(ctx.session, subscription)
+        params = {"name": holder.name, "address": holder.address}
+        key = "review.ask_bill_sms" if _by_sms(ctx) else "review.ask_bill"
+        return Reply(Msg(key, params), buttons)
 
     def on_choice(self, ctx: Context, value: str) -> None:
         bill = ctx.session.exec(
@@ -174,7 +181,11 @@ class DescriptionStep(Step):
         if not strip_invisible(description).strip():  # invisible marks alone say nothing
             ctx.retry("review.description_empty")
         elif len(description) > limit:
-            ctx.retry("review.description_too_long", max=limit, length=len(description))
+            ctx.say("review.description_too_long", max=limit, length=len(description))
+            if not _by_sms(ctx):  # not lost: given back whole, to shorten (an SMS keeps its own)
+                over = len(description) - limit
+                ctx.say("review.description_kept", over=over, text=description)
+            ctx.go(self.name)
         else:
             ctx.draft["description"] = description
             if _by_sms(ctx):  # no files by SMS: straight to the summary (the filed reply
@@ -249,6 +260,7 @@ class SummaryStep(Step):
                 documents=[DraftDocument(**document) for document in draft.get("documents", [])],
                 now=ctx.now,
                 review_working_days=ctx.settings.review_working_days,
+                locale=ctx.locale,
             )
         except Refused as refused:  # corrected or removed meanwhile: it is chosen again
             ctx.say(f"review.refused_{refused.code}", bill_id=Code(draft["bill_id"]))

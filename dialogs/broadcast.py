@@ -3,31 +3,34 @@
 import csv
 import io
 import re
-from datetime import date, datetime, time
-from typing import ClassVar
+from datetime import date, datetime, time, timedelta
+from typing import Any, ClassVar
 
 import jdatetime
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from backend import broadcasts as service
 from backend import staff as rules
 from backend.broadcast_audience import (
     Audience,
     AudienceKind,
+    Place,
     count_recipients,
+    find_places,
     subscription_ids,
 )
 from backend.constants import BroadcastChannels, BroadcastTopic, Channel, RequestKind
 from backend.identifiers import InvalidIdentifier, normalize_text, parse_bill_id, to_ascii_digits
 from backend.models import Broadcast, Subscription
 from backend.settings import local_zone
-from channels.render import broadcast_message
+from channels.render import SMS_MARKUP, broadcast_message, render_for_channel
 from channels.replies import Button, Reply
+from channels.sms.text import parts_needed
 from dialogs import states
 from dialogs.engine import Context, Step
 from dialogs.events import IncomingFile
 from dialogs.staff import stacked_lines
-from locales.values import Msg, tehran_date
+from locales.values import Msg, render, tehran_date
 
 TEXT_MAX_CHARS = 1000
 CSV_MAX_BYTES = 5 * 1024 * 1024
@@ -36,6 +39,8 @@ _DATE = re.compile(r"(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})")
 _CLOCK = r"(\d{1,2})(?:\s*:\s*(\d{2}))?"
 _HOURS = re.compile(_CLOCK + r"\s*(?:-|–|—|تا|to)\s*" + _CLOCK)
 _SEPARATORS = re.compile(r"[,،;\n]+")
+PLACES_OFFERED = 6  # an ambiguous place's cities shown as buttons at most
+WORDS_QUOTED = 4  # the last words an SMS keeps, quoted to say where it is cut
 
 
 def _authorized(ctx: Context, command: str) -> int | None:
@@ -61,6 +66,15 @@ def _clock(hour: str, minute: str | None) -> time | None:
         return time(int(hour), int(minute or 0))
     except ValueError:
         return None
+
+
+def _example_day(ctx: Context) -> date:
+    """The day the date examples show: tomorrow in Iran, so that it is never in the past."""
+    return tehran_date(ctx.now) + timedelta(days=1)
+
+
+def _example_moment(ctx: Context) -> datetime:
+    return datetime.combine(_example_day(ctx), time(8), local_zone())
 
 
 class ComposeStep(Step):
@@ -146,12 +160,12 @@ class DayStep(ComposeStep):
     back = states.BROADCAST_PLACE
 
     def prompt(self, ctx: Context) -> Reply:
-        return Reply(Msg("broadcast.day_prompt"))
+        return Reply(Msg("broadcast.day_prompt", {"example": _example_day(ctx)}))
 
     def text(self, ctx: Context, text: str) -> None:
         day = _jalali_day(text)
         if day is None:
-            ctx.retry("broadcast.day_invalid")
+            ctx.retry("broadcast.day_invalid", example=_example_day(ctx))
         elif day < tehran_date(ctx.now):
             ctx.retry("broadcast.day_past")
         else:
@@ -214,17 +228,34 @@ class ReasonStep(ComposeStep):
 
 
 class PreviewStep(ComposeStep):
-    """The message exactly as subscribers will read it (in the composer's language)."""
+    """The message exactly as subscribers will read it (in the composer's language), in a
+    messenger and by SMS, with a warning where the SMS cuts it."""
 
     name = states.BROADCAST_PREVIEW
+
+    def back_to(self, ctx: Context) -> str:
+        """One step back, to the last thing entered; the draft keeps the rest."""
+        outage = ctx.draft["broadcast"].get("key") == service.OUTAGE_KEY
+        return states.BROADCAST_REASON if outage else states.BROADCAST_TEXT
 
     def prompt(self, ctx: Context) -> Reply:
         draft = ctx.draft["broadcast"]
         message = broadcast_message(draft["key"], draft["params"], ctx.locale)
-        return Reply(
-            Msg("broadcast.preview", {"message": message}),
-            [[Button(Msg("broadcast.looks_right"), "bcp:ok")]],
-        )
+        max_parts = ctx.settings.sms_max_parts
+        sms = render_for_channel(message, Channel.SMS, ctx.locale, max_parts)
+        whole = render(message, ctx.locale, SMS_MARKUP)
+        params: dict[str, Any] = {"message": message, "sms": sms, "parts": parts_needed(sms)}
+        key = "broadcast.preview"
+        if sms != whole:
+            # The SMS is the head that fits, then its ellipsis ("..." keeps a GSM-7 text GSM-7).
+            kept = sms.removesuffix("...") if sms.endswith("...") else sms.removesuffix("…")
+            key = "broadcast.preview_sms_cut"
+            params.update(
+                max=max_parts,
+                after=" ".join(kept.split()[-WORDS_QUOTED:]),
+                dropped=len(whole[len(kept) :].split()),
+            )
+        return Reply(Msg(key, params), [[Button(Msg("broadcast.looks_right"), "bcp:ok")]])
 
     def choice(self, ctx: Context, value: str) -> None:
         ctx.go(states.BROADCAST_AUDIENCE)
@@ -241,13 +272,21 @@ class AudienceStep(ComposeStep):
     }
 
     def prompt(self, ctx: Context) -> Reply:
-        buttons = [
+        """The place the outage template names comes first, when subscriptions are there."""
+        draft = ctx.draft["broadcast"]
+        named = find_places(ctx.session, draft["place"]) if "place" in draft else []
+        buttons = _place_buttons(ctx, named, named=True)
+        buttons += [
             [Button(Msg(f"broadcast.audience.{kind}"), f"bca:{kind}")] for kind in AudienceKind
         ]
         return Reply(Msg("broadcast.audience_prompt"), buttons)
 
     def choice(self, ctx: Context, value: str) -> None:
+        if value.startswith("bcl:"):
+            _place_pressed(ctx, value)
+            return
         kind = AudienceKind(value.removeprefix("bca:"))
+        ctx.draft["broadcast"].pop("area_typed", None)
         if kind == AudienceKind.EVERYONE:
             _audience_chosen(ctx, Audience(kind))
         else:
@@ -255,8 +294,37 @@ class AudienceStep(ComposeStep):
 
 
 def _audience_chosen(ctx: Context, audience: Audience) -> None:
-    ctx.draft["broadcast"]["audience"] = audience.to_json()
+    draft = ctx.draft["broadcast"]
+    for offered in ("places", "area_typed"):
+        draft.pop(offered, None)
+    draft["audience"] = audience.to_json()
     ctx.go(states.BROADCAST_CHANNELS)
+
+
+def _place_label(place: Place) -> Msg:
+    if place.area is None:
+        return Msg("broadcast.place_city", {"city": place.city})
+    return Msg("broadcast.place_area", {"city": place.city, "area": place.area})
+
+
+def _place_buttons(ctx: Context, places: list[Place], *, named: bool) -> list[list[Button]]:
+    """A button per place (`bcl:<index>`), the places kept in the draft for the press;
+    `named`: the places the outage template names, said so."""
+    shown = places[:PLACES_OFFERED]
+    ctx.draft["broadcast"]["places"] = [[place.city, place.area] for place in shown]
+    labels = [_place_label(place) for place in shown]
+    if named:
+        labels = [Msg("broadcast.audience.in_place", {"place": label}) for label in labels]
+    return [[Button(label, f"bcl:{index}")] for index, label in enumerate(labels)]
+
+
+def _place_chosen(ctx: Context, place: Place) -> None:
+    _audience_chosen(ctx, Audience(AudienceKind.PLACE, city=place.city, area=place.area))
+
+
+def _place_pressed(ctx: Context, value: str) -> None:
+    city, area = ctx.draft["broadcast"]["places"][int(value.removeprefix("bcl:"))]
+    _place_chosen(ctx, Place(city, area))
 
 
 class AreaStep(ComposeStep):
@@ -264,17 +332,28 @@ class AreaStep(ComposeStep):
     back = states.BROADCAST_AUDIENCE
 
     def prompt(self, ctx: Context) -> Reply:
-        return Reply(Msg("broadcast.area_prompt"))
+        """The question; after a name that several cities have, those places to choose from."""
+        draft = ctx.draft["broadcast"]
+        if "area_typed" not in draft:
+            return Reply(Msg("broadcast.area_prompt"))
+        places = [Place(city, area) for city, area in draft["places"]]
+        buttons = _place_buttons(ctx, places, named=False)
+        return Reply(Msg("broadcast.area_choose", {"place": draft["area_typed"]}), buttons)
 
     def text(self, ctx: Context, text: str) -> None:
-        city, _, area = (normalize_text(part) for part in text.partition("/"))
-        query = select(func.count()).where(Subscription.city == city)
-        if area:
-            query = query.where(Subscription.area == area)
-        if not city or not ctx.session.exec(query).one():
+        places = find_places(ctx.session, text)
+        draft = ctx.draft["broadcast"]
+        draft.pop("area_typed", None)
+        if not places:
             ctx.retry("broadcast.area_unknown", place=normalize_text(text))
-            return
-        _audience_chosen(ctx, Audience(AudienceKind.PLACE, city=city, area=area or None))
+        elif len(places) == 1:
+            _place_chosen(ctx, places[0])
+        else:
+            draft.update(area_typed=normalize_text(text), places=[[p.city, p.area] for p in places])
+            ctx.go(self.name)
+
+    def choice(self, ctx: Context, value: str) -> None:
+        _place_pressed(ctx, value)
 
 
 class FeedersStep(ComposeStep):
@@ -387,29 +466,51 @@ class ConfirmStep(ComposeStep):
     back = states.BROADCAST_CHANNELS
 
     def prompt(self, ctx: Context) -> Reply:
-        draft = ctx.draft["broadcast"]
-        counts = count_recipients(
-            ctx.session,
-            Audience.from_json(draft["audience"]),
-            BroadcastChannels(draft["channels"]),
-            BroadcastTopic(draft["topic"]),
-            default_locale=ctx.settings.default_locale,
-        )
-        shown = (Channel.TELEGRAM, Channel.BALE, Channel.SMS)
-        params = {channel.value: counts.get(channel, 0) for channel in shown}
-        if not sum(counts.values()):
+        counts = _counts(ctx)
+        if not counts["total"]:
             return Reply(Msg("broadcast.nobody"))
         buttons = [
             [Button(Msg("broadcast.send_now"), "bcw:now")],
             [Button(Msg("broadcast.send_later"), "bcw:later")],
         ]
-        return Reply(Msg("broadcast.confirm", {**params, "total": sum(counts.values())}), buttons)
+        return Reply(Msg("broadcast.confirm", counts), buttons)
 
     def choice(self, ctx: Context, value: str) -> None:
-        if value == "bcw:later":
-            ctx.go(states.BROADCAST_WHEN)
-        else:
-            _create(ctx, ctx.now)
+        ctx.go(states.BROADCAST_WHEN if value == "bcw:later" else states.BROADCAST_SEND_NOW)
+
+
+def _counts(ctx: Context) -> dict[str, int]:
+    """The draft's recipients now, per channel shown and in all (`total`)."""
+    draft = ctx.draft["broadcast"]
+    counts = count_recipients(
+        ctx.session,
+        Audience.from_json(draft["audience"]),
+        BroadcastChannels(draft["channels"]),
+        BroadcastTopic(draft["topic"]),
+        default_locale=ctx.settings.default_locale,
+    )
+    shown = (Channel.TELEGRAM, Channel.BALE, Channel.SMS)
+    return {
+        **{channel.value: counts.get(channel, 0) for channel in shown},
+        "total": sum(counts.values()),
+    }
+
+
+class SendNowStep(ComposeStep):
+    """Sending at once cannot be taken back: the count once more, on the button itself."""
+
+    name = states.BROADCAST_SEND_NOW
+    back = states.BROADCAST_CONFIRM
+
+    def prompt(self, ctx: Context) -> Reply:
+        counts = _counts(ctx)
+        if not counts["total"]:
+            return Reply(Msg("broadcast.nobody"))
+        button = Button(Msg("broadcast.send_now_yes", {"total": counts["total"]}), "bcn:yes")
+        return Reply(Msg("broadcast.send_now_confirm", counts), [[button]])
+
+    def choice(self, ctx: Context, value: str) -> None:
+        _create(ctx, ctx.now)
 
 
 class WhenStep(ComposeStep):
@@ -417,7 +518,7 @@ class WhenStep(ComposeStep):
     back = states.BROADCAST_CONFIRM
 
     def prompt(self, ctx: Context) -> Reply:
-        return Reply(Msg("broadcast.when_prompt"))
+        return Reply(Msg("broadcast.when_prompt", {"example": _example_moment(ctx)}))
 
     def text(self, ctx: Context, text: str) -> None:
         typed = to_ascii_digits(text)
@@ -427,7 +528,7 @@ class WhenStep(ComposeStep):
         match = re.fullmatch(r"\s*" + _CLOCK + r"\s*", rest)
         clock = _clock(*match.groups()) if match else None
         if day is None or clock is None:
-            ctx.retry("broadcast.when_invalid")
+            ctx.retry("broadcast.when_invalid", example=_example_moment(ctx))
             return
         moment = datetime.combine(day, clock, local_zone())
         if moment <= ctx.now:
@@ -532,6 +633,7 @@ STEPS = [
     CsvStep(),
     ChannelsStep(),
     ConfirmStep(),
+    SendNowStep(),
     WhenStep(),
     ListStep(),
 ]

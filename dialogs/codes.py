@@ -1,16 +1,20 @@
 """Typing a one-time code texted to a mobile: the step that a removal's proof of the registered
 mobile and a staff account's binding share (backend.otp issues, checks and counts the codes)."""
 
+from datetime import datetime
 from typing import ClassVar
 
 from backend import otp
 from backend.constants import OtpPurpose
-from backend.identifiers import mask_mobile
+from backend.identifiers import display_mobile
 from channels.replies import Button, Reply
 from dialogs.engine import Context, Step
 from locales.values import Code, Msg
 
 RESEND = "otp:resend"
+# The draft's word on the code asked for when none was sent (moments after another): "earlier",
+# the one this chat holds is still good; "wait", it went elsewhere, and a new one comes later.
+NO_NEW_CODE = "otp_no_new_code"
 
 
 def issue_code(ctx: Context, mobile: str, purpose: OtpPurpose) -> otp.Issued:
@@ -28,14 +32,20 @@ def issue_code(ctx: Context, mobile: str, purpose: OtpPurpose) -> otp.Issued:
 
 
 def ask_for_code(ctx: Context, mobile: str, purpose: OtpPurpose, state: str) -> None:
-    """Texts a code to `mobile` and goes to `state` (an OtpCodeStep) to ask for it. A code sent
-    moments ago is still good: it is asked for all the same. While the mobile cools down after
-    wrong tries, says until when and asks the current question again."""
+    """Texts a code to `mobile` and goes to `state` (an OtpCodeStep) to ask for it. Moments
+    after another code no new one is sent, and the question says so: the code this chat holds
+    is still valid, or (sent to another chat) when a new one may be asked for. While the mobile
+    cools down after wrong tries, says until when and asks the current question again."""
     issued = issue_code(ctx, mobile, purpose)
     if issued.outcome == otp.IssueOutcome.COOLING_DOWN:
         ctx.retry("otp.cooling_down", until=issued.until)
-    else:
-        ctx.go(state)
+        return
+    ctx.draft.pop(NO_NEW_CODE, None)
+    if issued.outcome == otp.IssueOutcome.TOO_SOON:
+        earlier = issued.earlier_until
+        until = earlier or issued.until
+        ctx.draft[NO_NEW_CODE] = ["earlier" if earlier else "wait", until.isoformat()]
+    ctx.go(state)
 
 
 class OtpCodeStep(Step):
@@ -62,11 +72,15 @@ class OtpCodeStep(Step):
         raise NotImplementedError
 
     def prompt(self, ctx: Context) -> Reply:
-        phone = Code(mask_mobile(self.shown_mobile(ctx)))
-        return Reply(
-            Msg(self.prompt_key, {"phone": phone, "minutes": ctx.settings.otp_valid_minutes}),
-            buttons=[[Button(Msg("otp.resend"), RESEND)]],
-        )
+        phone = Code(display_mobile(self.shown_mobile(ctx)))
+        buttons = [[Button(Msg("otp.resend"), RESEND)]]
+        no_new_code = ctx.draft.get(NO_NEW_CODE)
+        if no_new_code is not None:  # not "a code was texted": none was, this time
+            which, until = no_new_code
+            params = {"phone": phone, "until": datetime.fromisoformat(until)}
+            return Reply(Msg(f"otp.prompt_{which}", params), buttons=buttons)
+        params = {"phone": phone, "minutes": ctx.settings.otp_valid_minutes}
+        return Reply(Msg(self.prompt_key, params), buttons=buttons)
 
     def on_text(self, ctx: Context, text: str) -> None:
         mobile = self.mobile(ctx)
@@ -102,6 +116,7 @@ class OtpCodeStep(Step):
             return
         issued = issue_code(ctx, mobile, self.purpose)
         if issued.outcome == otp.IssueOutcome.SENT:
+            ctx.draft.pop(NO_NEW_CODE, None)
             ctx.say("otp.sent_again")
             ctx.go(self.name)
         elif issued.outcome == otp.IssueOutcome.TOO_SOON:

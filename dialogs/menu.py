@@ -1,14 +1,20 @@
 """The main menu and the language choice."""
 
+from backend.constants import SubscriptionStatus
+from backend.identifiers import InvalidIdentifier, parse_electricity_bill_id
+from backend.service_requests import find_request, find_subscription, keep_filing_language
 from backend.tracking import find_tracking_code
 from channels.replies import Button, Reply
-from dialogs import states
+from dialogs import bill_review, follow, removal, states
 from dialogs.engine import Context, Step
+from dialogs.my_requests import REQUESTS_OF
 from dialogs.tracking import show_request_status
 from locales.catalogs import LOCALES
-from locales.values import Msg
+from locales.values import Code, Msg
 
 START_TRACK_PREFIX = "track_"
+BILL_ID = "menu_bill_id"  # the draft's bill ID typed at the menu
+BILL_ACTIONS = ("review", "removal", "follow", "requests")
 
 
 class MenuStep(Step):
@@ -37,6 +43,7 @@ class MenuStep(Step):
         elif value == "menu:removal":
             ctx.go(states.REMOVAL_BILL_ID)
         elif value == "menu:my_requests":
+            ctx.conversation.data.pop(REQUESTS_OF, None)  # all of them, from the menu
             ctx.go(states.MY_REQUESTS)
         elif value == "menu:follow":
             ctx.go(states.FOLLOW_LIST)
@@ -47,11 +54,16 @@ class MenuStep(Step):
             ctx.go(states.LANGUAGE)
 
     def on_text(self, ctx: Context, text: str) -> None:
-        # A subscriber who just types their tracking code gets its status.
+        # A subscriber who just types their tracking code gets its status; a bill ID, what can
+        # be done with it (ten digits that read as both are a tracking code only if a request
+        # has it: the look-up is made only then, an SMS look-up being the desk's busiest path).
         code = find_tracking_code(text)
-        if code:
+        bill_id = _bill_id_in(text)
+        if code and (bill_id is None or find_request(ctx.session, tracking_code=code)):
             show_request_status(ctx, code)
             ctx.go(states.MENU)
+        elif bill_id is not None:
+            _offer_bill_id(ctx, bill_id)
         else:
             ctx.retry("input.use_buttons")
 
@@ -63,6 +75,60 @@ class MenuStep(Step):
         else:
             ctx.say("start.welcome")
         ctx.go(states.MENU)
+
+
+def _bill_id_in(text: str) -> str | None:
+    try:
+        return parse_electricity_bill_id(text)
+    except InvalidIdentifier:
+        return None
+
+
+def _offer_bill_id(ctx: Context, bill_id: str) -> None:
+    """Offers what can be done with a bill ID typed at the menu."""
+    if find_subscription(ctx.session, bill_id=bill_id) is None:
+        ctx.retry("review.bill_id_unknown", bill_id=Code(bill_id))
+        return
+    ctx.reset(states.MENU_BILL_ID)
+    ctx.draft[BILL_ID] = bill_id
+
+
+class BillIdActionsStep(Step):
+    """A bill ID sent at the menu: file a review for it, ask for its removal, follow it, or see
+    the sender's requests about it; each goes on as if the bill ID had been typed there."""
+
+    name = states.MENU_BILL_ID
+    back = states.MENU
+    help = "help.menu"
+
+    def prompt(self, ctx: Context) -> Reply:
+        bill_id = ctx.draft.get(BILL_ID, "")
+        subscription = find_subscription(ctx.session, bill_id=bill_id)
+        # A connection removed for good takes neither service and has no notices: only the
+        # requests made about it are left to see.
+        removed = subscription is not None and subscription.status == SubscriptionStatus.REMOVED
+        actions = ("requests",) if removed else BILL_ACTIONS
+        buttons = [[Button(Msg(f"menu.bill_id_{action}"), f"bid:{action}")] for action in actions]
+        key = "menu.bill_id_removed" if removed else "menu.bill_id_found"
+        return Reply(Msg(key, {"bill_id": Code(bill_id)}), buttons=buttons)
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        bill_id = ctx.draft.get(BILL_ID, "")
+        action = value.removeprefix("bid:")
+        ctx.conversation.data.pop("draft", None)
+        if action == "requests":
+            subscription = find_subscription(ctx.session, bill_id=bill_id)
+            ctx.conversation.data[REQUESTS_OF] = subscription.id if subscription else None
+            ctx.go(states.MY_REQUESTS)
+            return
+        start = {
+            "review": bill_review.BillIdStep(),
+            "removal": removal.BillIdStep(),
+            "follow": follow.FollowAddStep(),
+        }[action]
+        # As if typed at the flow's first question: what is wrong with it is said there.
+        ctx.conversation.state = start.name
+        start.on_text(ctx, bill_id)
 
 
 class LanguageStep(Step):
@@ -77,5 +143,9 @@ class LanguageStep(Step):
 
     def on_choice(self, ctx: Context, value: str) -> None:
         ctx.conversation.locale = value.removeprefix("lang:")
+        event = ctx.event
+        keep_filing_language(
+            ctx.session, channel=event.channel, user_id=event.user_id, locale=ctx.locale
+        )
         ctx.say("language.changed")
         ctx.go(ctx.conversation.data.pop("after_language", states.MENU))

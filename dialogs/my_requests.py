@@ -41,6 +41,7 @@ CONFIRMED = ("withdraw", "decline")  # actions that ask "are you sure?" first
 ADD_DOCUMENTS = "docs"  # offered on the detail view only, not on notices
 CORRECTED_BILL = "bill"  # the corrected bill's PDF, again (request_buttons offers it)
 PAPER = "paper:"  # which paper a removal is sent, before its files
+REQUESTS_OF = "requests_of"  # the subscription whose requests are listed (from its bill ID)
 
 
 def _theirs(ctx: Context, code: str | None = None) -> list[ServiceRequest]:
@@ -63,6 +64,9 @@ class MyRequestsStep(Step):
 
     def prompt(self, ctx: Context) -> Reply:
         requests = _theirs(ctx)
+        subscription_id = ctx.conversation.data.get(REQUESTS_OF)
+        if subscription_id is not None:  # asked for with a bill ID at the menu
+            requests = [r for r in requests if r.subscription_id == subscription_id]
         if not requests:
             return Reply(Msg("requests.none"))
         buttons = [

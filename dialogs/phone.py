@@ -4,7 +4,7 @@ member's phone binds the account to them only with the code texted to that phone
 from backend import otp
 from backend.constants import OtpPurpose
 from backend.conversations import verify_phone
-from backend.identifiers import InvalidIdentifier, mask_mobile, normalize_mobile
+from backend.identifiers import InvalidIdentifier, display_mobile, normalize_mobile
 from backend.models import Staff
 from backend.staff import bind_account, staff_for, staff_with_phone
 from channels.replies import Reply
@@ -32,7 +32,7 @@ def _verified(ctx: Context, mobile: str) -> None:
     found = verify_phone(
         ctx.session, channel=ctx.event.channel, user_id=ctx.event.user_id, phone=mobile
     )
-    masked = Code(mask_mobile(mobile))
+    masked = Code(display_mobile(mobile))
     ctx.say("phone.verified" if found else "phone.verified_unknown", phone=masked)
 
 

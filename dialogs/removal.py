@@ -9,7 +9,7 @@ from typing import Any
 from backend import otp
 from backend.constants import Channel, DocumentType, OtpPurpose, RemovalReason
 from backend.conversations import verify_phone
-from backend.identifiers import mask_mobile
+from backend.identifiers import display_mobile, normalize_text, strip_invisible
 from backend.models import Subscription
 from backend.service_requests import (
     DraftDocument,
@@ -24,6 +24,7 @@ from dialogs.bill_review import subscription_for_bill_id
 from dialogs.codes import OtpCodeStep, ask_for_code
 from dialogs.documents import DocumentsStep
 from dialogs.engine import Context, Step
+from dialogs.follow import follow_proven
 from dialogs.phone import own_mobile
 from locales.values import Code, Msg, tehran_date
 
@@ -31,6 +32,7 @@ ACKNOWLEDGE = "removal:acknowledge"
 CONFIRM = "removal:confirm"
 NO_PROPERTY_DOCUMENT = "property:none"
 PROPERTY_DOCUMENTS = (DocumentType.OWNERSHIP_DEED, DocumentType.LEASE)
+REASON_TEXT_MAX_CHARS = 200  # «سایر موارد» in a few words: the reason, not a letter
 
 
 def _subscription(ctx: Context) -> Subscription:
@@ -49,7 +51,7 @@ def _registered_mobile(ctx: Context) -> str | None:
 
 
 def _masked(mobile: str) -> Code:
-    return Code(mask_mobile(mobile))
+    return Code(display_mobile(mobile))
 
 
 def _proven(ctx: Context, mobile: str) -> None:
@@ -139,6 +141,7 @@ class CodeStep(OtpCodeStep):
     def proven(self, ctx: Context, mobile: str, checked: otp.Checked) -> None:
         ctx.draft["code_notice_id"] = checked.notice_id  # shown with the request it proves
         _proven(ctx, mobile)
+        follow_proven(ctx, _subscription(ctx))
 
 
 class ReasonStep(Step):
@@ -154,11 +157,46 @@ class ReasonStep(Step):
         return Reply(Msg("removal.ask_reason"), buttons=buttons)
 
     def on_choice(self, ctx: Context, value: str) -> None:
-        ctx.draft["reason"] = RemovalReason(value.removeprefix("removal_reason:"))
-        if _by_sms(ctx):
-            ctx.go(states.REMOVAL_NO_REFUND)  # the papers follow once it is filed
+        reason = RemovalReason(value.removeprefix("removal_reason:"))
+        ctx.draft["reason"] = reason
+        if reason == RemovalReason.OTHER:
+            ctx.go(states.REMOVAL_REASON_TEXT)  # «سایر موارد» says nothing by itself
         else:
-            ctx.go(states.REMOVAL_ID_CARD)
+            ctx.draft.pop("reason_text", None)
+            _after_reason(ctx)
+
+
+def _after_reason(ctx: Context) -> None:
+    if _by_sms(ctx):
+        ctx.go(states.REMOVAL_NO_REFUND)  # the papers follow once it is filed
+    else:
+        ctx.go(states.REMOVAL_ID_CARD)
+
+
+class ReasonTextStep(Step):
+    """The reason in a few words of the subscriber's own, when it is «سایر موارد»."""
+
+    name = states.REMOVAL_REASON_TEXT
+    back = states.REMOVAL_REASON
+    help = "help.removal_reason"
+
+    def prompt(self, ctx: Context) -> Reply:
+        return Reply(Msg("removal.ask_reason_text", {"max": REASON_TEXT_MAX_CHARS}))
+
+    def on_text(self, ctx: Context, text: str) -> None:
+        reason = " ".join(normalize_text(text).split())
+        if not strip_invisible(reason).strip():
+            ctx.retry("removal.reason_text_empty")
+        elif len(reason) > REASON_TEXT_MAX_CHARS:
+            ctx.retry("removal.reason_text_too_long", max=REASON_TEXT_MAX_CHARS, length=len(reason))
+        else:
+            ctx.draft["reason_text"] = reason
+            _after_reason(ctx)
+
+
+def _reason(draft: dict[str, Any]) -> Msg | str:
+    """The reason as the summary shows it: the subscriber's own words for «سایر موارد»."""
+    return draft.get("reason_text") or Msg(f"removal_reason.{draft['reason']}")
 
 
 def _by_sms(ctx: Context) -> bool:
@@ -258,6 +296,7 @@ class SummaryStep(Step):
         draft = ctx.draft
         buttons = [[Button(Msg("removal.confirm"), CONFIRM)]]
         if _by_sms(ctx):  # short, to fit a reply: no papers yet, the ID card still to come
+            # The reason's label: the subscriber's own words would crowd out the question.
             reason = Msg(f"removal_reason.{draft['reason']}")
             params = {"bill_id": Code(draft["bill_id"]), "reason": reason}
             return Reply(Msg("removal.summary_sms", params), buttons=buttons)
@@ -269,7 +308,7 @@ class SummaryStep(Step):
                 {
                     "bill_id": Code(draft["bill_id"]),
                     "address": _subscription(ctx).address,
-                    "reason": Msg(f"removal_reason.{draft['reason']}"),
+                    "reason": _reason(draft),
                     "id_cards": id_cards,
                     "property_documents": len(documents) - id_cards,
                 },
@@ -294,6 +333,8 @@ class SummaryStep(Step):
                 now=ctx.now,
                 fee_announcement_working_days=ctx.settings.fee_announcement_working_days,
                 code_notice_id=draft.get("code_notice_id"),
+                description=draft.get("reason_text", ""),
+                locale=ctx.locale,
             )
         except Refused as refused:
             if refused.code != "removal_open":
@@ -320,6 +361,7 @@ def removal_steps() -> list[Step]:
         ContactStep(),
         CodeStep(),
         ReasonStep(),
+        ReasonTextStep(),
         IdCardStep(),
         PropertyStep(),
         PropertyDocumentsStep(),

@@ -11,7 +11,7 @@ from typing import Any
 import jdatetime
 
 from backend.settings import local_zone
-from locales.catalogs import translate
+from locales.catalogs import plural_count, translate
 
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 PERSIAN_THOUSANDS = "\u066c"  # ٬ ARABIC THOUSANDS SEPARATOR, used in Persian
@@ -55,16 +55,29 @@ class Digits:
     value: int
 
 
+def isolate(text: str) -> str:
+    return f"{LRI}{text}{PDI}"
+
+
 @dataclass(frozen=True)
 class Markup:
     """How a channel shows text: HTML (Telegram) or plain (Bale, SMS, terminal)."""
 
     escape: Callable[[str], str]
     code: Callable[[str], str]
+    # A /command inside a right-to-left text (already escaped). Isolated even in HTML, not put
+    # in <code>: Telegram keeps a plain command tappable.
+    command: Callable[[str], str] = isolate
 
 
-PLAIN = Markup(escape=lambda text: text, code=lambda text: f"{LRI}{text}{PDI}")
+PLAIN = Markup(escape=lambda text: text, code=isolate)
 HTML = Markup(escape=html.escape, code=lambda text: f"<code>{html.escape(text)}</code>")
+RTL_LOCALES = frozenset({"fa"})
+# A command and the Latin words after it (`/notices off outage`, `/history CODE [PAGE]`): one
+# left-to-right run, which a Persian sentence would otherwise reorder (the slash at its end).
+COMMAND = re.compile(r"(?<![\w/])/[a-z]+(?: [A-Za-z0-9_|±+\-\[\]]+(?=[\s،؛,.:)]|$))*")
+# Meter readings are read digit by digit, never grouped as amounts are.
+READINGS = frozenset({"reading", "previous", "current", "max_reading"})
 
 
 def localize_digits(text: str, locale: str) -> str:
@@ -111,12 +124,39 @@ def format_value(value: Any, locale: str, markup: Markup) -> str:
     return markup.escape(neutralize(str(value)))
 
 
+def _literal(text: str, locale: str, markup: Markup) -> str:
+    if locale not in RTL_LOCALES:
+        return markup.escape(text)
+    parts, start = [], 0
+    for match in COMMAND.finditer(text):
+        parts.append(markup.escape(text[start : match.start()]))
+        parts.append(markup.command(markup.escape(match.group())))
+        start = match.end()
+    parts.append(markup.escape(text[start:]))
+    return "".join(parts)
+
+
+def _count(message: Msg) -> int | None:
+    name = plural_count(message.key)
+    if name is None:
+        return None
+    value = message.params[name]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{message.key}: the count {name!r} must be an int")
+    return value
+
+
 def render(message: Msg, locale: str, markup: Markup = PLAIN) -> str:
-    """The message's text in a locale, its parameters formatted; user text is neutralized
-    (neutralize) and escaped."""
+    """The message's text in a locale (a plural entry in the form for its count), its
+    parameters formatted; user text is neutralized (neutralize) and escaped, the catalog's own
+    commands isolated in a right-to-left text."""
     parts = []
-    for literal, name, _, _ in Formatter().parse(translate(message.key, locale)):
-        parts.append(markup.escape(literal))
+    text = translate(message.key, locale, _count(message))
+    for literal, name, _, _ in Formatter().parse(text):
+        parts.append(_literal(literal, locale, markup))
         if name is not None:
-            parts.append(format_value(message.params[name], locale, markup))
+            value = message.params[name]
+            if name in READINGS and isinstance(value, int) and not isinstance(value, bool):
+                value = Digits(value)
+            parts.append(format_value(value, locale, markup))
     return "".join(parts)

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from backend.actions import pending_payment_of
-from backend.constants import Channel, DeliveryState
+from backend.constants import STAFF_NOTICES, Channel, DeliveryState, NoticeKind
 from backend.conversations import set_reachable
 from backend.db import session_scope
 from backend.models import Conversation, Notice, NoticeDelivery, ServiceRequest, SmsOptOut
@@ -36,10 +36,11 @@ from channels.metrics import NOTICE_DELIVERIES
 from channels.outcome import IN_DOUBT as IN_DOUBT  # a raw code of deliveries
 from channels.outcome import Outcome, OutcomeKind
 from channels.registry import MESSENGERS
-from channels.render import notice_message, render_for_channel
+from channels.render import feedback_buttons, notice_message, render_for_channel
 from channels.replies import Button
 from channels.request_buttons import request_buttons
 from channels.sms import MessageRef, SmsError, SmsSource, send_sms
+from channels.staff_buttons import staff_buttons
 from locales.catalogs import MissingMessage
 from locales.values import Msg, Rials
 from notifications.policy import sms_fallback
@@ -115,11 +116,12 @@ class Deliverer:
             # A direct notice (a one-time code) has its own mobile and language, and perhaps
             # no request; nothing of a request's is added to it.
             request = None
-            if notice.to_mobile is None:
+            # A staff notice too: in its staff member's language, about no request of theirs.
+            if notice.to_mobile is None and notice.kind not in STAFF_NOTICES:
                 request = session.get(ServiceRequest, notice.request_id)
                 assert request is not None
             locale = (
-                self._locale(session, request)
+                self._locale(session, request, delivery.channel)
                 if request is not None
                 else notice.locale or self.settings.default_locale
             )
@@ -127,18 +129,16 @@ class Deliverer:
                 text = render_for_channel(
                     # Sealed parameters are opened here only: never stored or logged in clear.
                     notice_message(
-                        notice.kind, opened_params(notice.params, settings=self.settings, now=now)
+                        notice.kind,
+                        opened_params(notice.params, settings=self.settings, now=now),
+                        delivery.channel,
                     ),
                     delivery.channel,
                     locale,
                     self.settings.sms_max_parts,
                     self._payment_link(session, delivery, notice, request),
                 )
-                buttons = (
-                    request_buttons(session, request, withdraw=False)
-                    if delivery.channel in MESSENGERS and request is not None
-                    else []
-                )
+                buttons = self._buttons(session, delivery, notice, request)
             except SealExpired:
                 log.warning(
                     "notice %s (%s) expired before it could be sent", notice.id, notice.kind
@@ -278,8 +278,25 @@ class Deliverer:
         link = make_payment_provider(self.settings).link(payment)
         return Msg("requests.pay_link", {"amount": Rials(payment.amount_rials), "link": link})
 
-    def _locale(self, session: Session, request: ServiceRequest) -> str:
-        """The language the requester chose in their conversation; the default otherwise."""
+    @staticmethod
+    def _buttons(
+        session: Session, delivery: NoticeDelivery, notice: Notice, request: ServiceRequest | None
+    ) -> list[list[Button]]:
+        """A messenger notice's buttons: what its staff member, or the subscriber, can do now."""
+        if delivery.channel not in MESSENGERS:
+            return []
+        if notice.kind in STAFF_NOTICES:
+            return staff_buttons(session, notice.params)
+        if notice.kind == NoticeKind.FEEDBACK:  # the scores, and nothing else to press there
+            return feedback_buttons(notice.params["code"])
+        return request_buttons(session, request, withdraw=False) if request is not None else []
+
+    def _locale(self, session: Session, request: ServiceRequest, channel: Channel) -> str:
+        """A messenger's notice is read in the chat's language now; an SMS in the one the
+        subscriber last chose where they filed (kept with the request), not in whichever chat
+        changed last. The default otherwise."""
+        if channel == Channel.SMS and request.locale:
+            return request.locale
         locale = session.exec(
             select(Conversation.locale).where(
                 Conversation.channel == request.channel,

@@ -1,4 +1,5 @@
-"""Which channels a notice goes by: the requester's messenger first, SMS to the registered mobile.
+"""Which channels a notice goes by: the requester's messenger first, SMS to the registered mobile;
+a staff notice to the staff member's bound messenger accounts.
 
 SMS as well when the notice is essential (money, final results), when there is no reachable
 messenger chat, and later when the messenger send fails for good (`sms_fallback`).
@@ -7,10 +8,18 @@ messenger chat, and later when the messenger send fails for good (`sms_fallback`
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from backend.constants import Channel, DeliveryState
-from backend.models import ChannelIdentity, Notice, NoticeDelivery, ServiceRequest, Subscription
+from backend.constants import STAFF_NOTICES, Channel, DeliveryState
+from backend.models import (
+    ChannelIdentity,
+    Notice,
+    NoticeDelivery,
+    ServiceRequest,
+    Staff,
+    StaffBinding,
+    Subscription,
+)
 from backend.service_requests import registered_mobile
 
 NO_MOBILE = "no-mobile"  # raw code of an SMS that had nowhere to go
@@ -26,6 +35,9 @@ def plan_deliveries(
     if notice.to_mobile is not None:
         _add(session, notice, Channel.SMS, notice.to_mobile, now)
         return
+    if notice.kind in STAFF_NOTICES:
+        _add_staff(session, notice, messengers, now)
+        return
     request = session.get(ServiceRequest, notice.request_id) if notice.request_id else None
     if request is None:
         return
@@ -39,7 +51,9 @@ def plan_deliveries(
 def sms_fallback(session: Session, notice_id: int, *, now: datetime) -> None:
     """Sends the notice by SMS too, after its messenger send failed for good (once)."""
     notice = session.get(Notice, notice_id, with_for_update=True)  # one fallback at a time
-    assert notice is not None and notice.request_id is not None
+    assert notice is not None
+    if notice.request_id is None:  # a staff notice: staff work in the messengers, not by SMS
+        return
     exists = session.exec(
         select(NoticeDelivery.id).where(
             NoticeDelivery.notice_id == notice_id, NoticeDelivery.channel == Channel.SMS
@@ -49,6 +63,22 @@ def sms_fallback(session: Session, notice_id: int, *, now: datetime) -> None:
         request = session.get(ServiceRequest, notice.request_id)
         assert request is not None
         _add_sms(session, notice, request, now)
+
+
+def _add_staff(
+    session: Session, notice: Notice, messengers: Collection[Channel], now: datetime
+) -> None:
+    """A staff notice goes to each messenger account bound to its staff member while they are
+    active (none bound: nowhere; they see it in /queue)."""
+    bindings = session.exec(
+        select(StaffBinding)
+        .join(Staff, col(Staff.id) == col(StaffBinding.staff_id))
+        .where(StaffBinding.staff_id == notice.params["staff_id"], col(Staff.active))
+        .order_by(col(StaffBinding.id))
+    )
+    for binding in bindings:
+        if binding.channel in messengers:
+            _add(session, notice, binding.channel, binding.external_user_id, now)
 
 
 def _reachable(session: Session, request: ServiceRequest) -> bool:

@@ -224,6 +224,17 @@ def notice_settings(settings: Settings, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def telegram_settings(notice_settings: Settings, fake_api: FakeBotAPI) -> Settings:
+    """Notices go out by the real aiogram bot to the fake Bot API, as Telegram (TELEGRAM_TOKEN)."""
+    return notice_settings.model_copy(
+        update={
+            "telegram_bot_token": SecretStr(TELEGRAM_TOKEN),
+            "telegram_api_base": fake_api.base_url,
+        }
+    )
+
+
+@pytest.fixture
 def redis_url() -> str:
     """The test Redis (TEST_REDIS_URL; CI always gives one): a database tests may write to."""
     url = os.environ.get("TEST_REDIS_URL")

@@ -27,6 +27,14 @@ def run_migrations() -> None:
     assert url is not None  # backend.db.alembic_config sets it
     engine = make_engine(url)
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # A batch migration on SQLite copies a table, drops it and renames the copy; with
+            # foreign keys enforced, dropping a table other rows refer to fails. (The pragma
+            # only takes effect outside a transaction: on the driver's own connection, in
+            # autocommit, before SQLAlchemy begins one.) The engine is dropped afterwards.
+            driver = connection.connection.driver_connection
+            assert driver is not None  # a live connection
+            driver.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=SQLModel.metadata,

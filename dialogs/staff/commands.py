@@ -13,7 +13,6 @@ from backend.constants import (
     RejectionReason,
     RequestKind,
     RequestStatus,
-    StaffRole,
 )
 from backend.identifiers import InvalidIdentifier, parse_bounded_int
 from backend.models import Bill, ServiceRequest, Staff
@@ -26,7 +25,7 @@ from channels.replies import Reply
 from dialogs import states
 from dialogs.engine import Context
 from dialogs.staff import words
-from dialogs.staff.lines import code_of, stacked_lines, statement_line
+from dialogs.staff.lines import code_of, role_list, stacked_lines, statement_line
 from dialogs.staff.show import history_page, show
 from locales.values import Code, Digits, Msg, Rials
 
@@ -90,19 +89,12 @@ def run_staff_command(ctx: Context, name: str, argument: str) -> bool:
         return True
     if rules.staff_for(ctx.session, channel=ctx.event.channel, user_id=ctx.event.user_id) is None:
         return False
-    roles = [role for role in StaffRole if name in rules.ROLE_COMMANDS[role]]
+    roles = [role for role, commands in rules.ROLE_COMMANDS.items() if name in commands]
     if roles:
-        ctx.retry("staff.not_your_role", command=Code(f"/{name}"), roles=_role_list(roles))
+        ctx.retry("staff.not_your_role", command=Code(f"/{name}"), roles=role_list(roles))
     else:
         ctx.retry("staff.unknown_command", command=Code(f"/{name}"))
     return True
-
-
-def _role_list(roles: list[StaffRole]) -> Msg:
-    *head, joined = [Msg(f"staff.role.{role}") for role in roles]
-    for role in reversed(head):
-        joined = Msg("staff.role_list", {"first": role, "rest": joined})
-    return joined
 
 
 def _usage(ctx: Context, command: str) -> None:
@@ -170,6 +162,16 @@ def queue(ctx: Context, staff: Staff, argument: str) -> None:
 
 def overdue(ctx: Context, staff: Staff, argument: str) -> None:
     _open_queue(ctx, QueueSection.OVERDUE)
+
+
+def find(ctx: Context, staff: Staff, argument: str) -> None:
+    """`/find` a bill ID, a mobile or a national ID: the requests it names, in pages."""
+    if not argument.strip():
+        _usage(ctx, "find")
+        return
+    by, value = rules.parse_find(argument)
+    ctx.conversation.data["staff_find"] = {"by": by, "value": value, "page": 0}
+    ctx.go(states.STAFF_FIND)
 
 
 def _open_queue(ctx: Context, section: QueueSection | None) -> None:
@@ -257,8 +259,15 @@ def decide(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> No
 # --- What is sent to the subscriber is shown, and sent only once confirmed ---
 
 UPHOLD, REJECT, FEE, STATEMENT = "uphold", "reject", "fee", "statement"
+CORRECT = "correct"
 # The command each pending decision belongs to: its permission is checked again on confirming.
-PENDING_COMMANDS = {UPHOLD: "decide", REJECT: "decide", FEE: "fee", STATEMENT: "statement"}
+PENDING_COMMANDS = {
+    UPHOLD: "decide",
+    REJECT: "decide",
+    FEE: "fee",
+    STATEMENT: "statement",
+    CORRECT: "correct",
+}
 
 
 def propose_rejection(
@@ -295,6 +304,8 @@ def perform(ctx: Context, staff: Staff, request: ServiceRequest, pending: dict[s
         reject(ctx, staff, request, RejectionReason(pending["reason"]), pending["note"])
     elif what == FEE:
         announce_fee(ctx, staff, request, pending["amount"])
+    elif what == CORRECT:
+        correct_statement(ctx, staff, request, pending["amount"], pending["reason"])
     else:
         issue_statement(ctx, staff, request, pending["amount"])
 
@@ -331,6 +342,15 @@ def pending_summary(ctx: Context, request: ServiceRequest, pending: dict[str, An
         )
     if what == FEE:
         return Msg("staff.confirm.fee", {"code": code, "amount": Rials(pending["amount"])})
+    if what == CORRECT:
+        return Msg(
+            "staff.confirm.correct",
+            {
+                "code": code,
+                "statement": statement_line(pending["amount"]),
+                "reason": pending["reason"],
+            },
+        )
     return Msg(
         "staff.confirm.statement", {"code": code, "statement": statement_line(pending["amount"])}
     )
@@ -481,6 +501,32 @@ def issue_statement(ctx: Context, staff: Staff, request: ServiceRequest, amount:
     ctx.say("staff.statement_issued", code=code_of(request), statement=statement_line(amount))
 
 
+def correct(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
+    """`/correct CODE ±AMOUNT REASON`: the statement voided and issued again, once confirmed."""
+    typed_amount, _, reason = rest.partition(" ")
+    if not reason.strip():
+        _usage(ctx, "correct")
+        return
+    amount = rules.parse_amount(typed_amount, signed=True)
+    pending = {"do": CORRECT, "amount": amount, "reason": rules.clean_text(reason)}
+    propose(ctx, staff, request, pending)
+
+
+def correct_statement(
+    ctx: Context, staff: Staff, request: ServiceRequest, amount: int, reason: str
+) -> None:
+    actions.correct_statement(
+        ctx.session,
+        request,
+        staff,
+        amount_rials=amount,
+        reason=reason,
+        now=ctx.now,
+        settings=ctx.settings,
+    )
+    ctx.say("staff.statement_corrected", code=code_of(request), statement=statement_line(amount))
+
+
 def settle(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
     actions.settle(ctx.session, request, staff, now=ctx.now, settings=ctx.settings)
     ctx.say("staff.settled", code=code_of(request))
@@ -500,6 +546,7 @@ HANDLERS: dict[str, Handler] = {
     "staffhelp": staffhelp,
     "queue": queue,
     "overdue": overdue,
+    "find": find,
     "show": _on_request("show", show, needs_argument=False),
     "history": _on_request("history", history, needs_argument=False),
     "notices": _on_request("notices", notices, needs_argument=False),
@@ -515,6 +562,7 @@ HANDLERS: dict[str, Handler] = {
     "terms": _on_request("terms", terms, needs_argument=True),
     "collected": _on_request("collected", collected, needs_argument=True),
     "statement": _on_request("statement", statement, needs_argument=True),
+    "correct": _on_request("correct", correct, needs_argument=True),
     "settle": _on_request("settle", settle, needs_argument=False),
     "close": _on_request("close", close, needs_argument=False),
 }

@@ -11,7 +11,13 @@ from backend.storage import safe_file_name
 from channels.registry import MESSENGERS
 from channels.replies import Button, OutgoingFile, Reply
 from dialogs.engine import Context
-from dialogs.staff.lines import code_of, stacked_lines, statement_line
+from dialogs.staff.lines import (
+    code_of,
+    mobile_line,
+    role_list,
+    stacked_lines,
+    statement_line,
+)
 from locales.values import PLAIN, Code, Msg, Rials, render
 
 
@@ -24,7 +30,13 @@ def show(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None
         OutgoingFile(d.storage_key, safe_file_name(d.original_name) or "document", d.content_type)
         for d in documents
     ]
-    ctx.replies.append(Reply(Msg("staff.show.documents", {"count": len(files)}), files=files))
+    text = Msg("staff.show.documents", {"count": len(files)})
+    hidden = rules.hidden_documents(ctx.session, request, staff)
+    if hidden:
+        seeing = role_list(rules.roles_seeing(rules.Detail.IDENTITY_DOCUMENTS))
+        hint = Msg("staff.show.documents_hidden", {"count": hidden, "roles": seeing})
+        text = stacked_lines([text, hint])
+    ctx.replies.append(Reply(text, files=files))
 
 
 def _summary(ctx: Context, staff: Staff, request: ServiceRequest) -> list[Msg]:
@@ -67,7 +79,7 @@ def _subscriber(view: rules.SubscriberView) -> list[Msg]:
     if view.name is not None:
         lines.append(Msg("staff.show.name", {"name": view.name}))
     if view.mobile is not None:
-        lines.append(Msg("staff.show.mobile", {"mobile": Code(view.mobile)}))
+        lines.append(mobile_line(view.mobile))
     if view.national_id is not None:
         lines.append(Msg("staff.show.national_id", {"national_id": Code(view.national_id)}))
     if view.address is not None:

@@ -1,5 +1,5 @@
-"""The staff dialogs' steps: the work queue, the button flows of /assign, /decide and /paid, and
-the full history's page buttons."""
+"""The staff dialogs' steps: the work queue, the button flows of /assign, /decide and /paid, the
+full history's page buttons and those of staff notices."""
 
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -11,6 +11,8 @@ from backend.identifiers import parse_bounded_int
 from backend.models import Bill, ServiceRequest, Staff
 from backend.staff import QueueSection
 from channels.replies import Button, Reply
+from channels.staff_buttons import ONE_TAP
+from channels.staff_buttons import PREFIX as ACT_PREFIX
 from dialogs import states
 from dialogs.engine import Context, Step
 from dialogs.menu import MenuStep
@@ -25,10 +27,13 @@ from dialogs.staff.commands import (
     propose,
     propose_rejection,
     record_paid,
+    run_staff_command,
 )
-from dialogs.staff.lines import code_of, stacked_lines
+from dialogs.staff.lines import code_of, listed, mobile_line, stacked_lines
 from dialogs.staff.show import HISTORY_PREFIX, history_page, show
-from locales.values import Msg, Rials, tehran_date
+from locales.values import Code, Msg, Rials, tehran_date
+
+ACT_COMMANDS = frozenset({"show", "take", "assign", *ONE_TAP})
 
 
 class StaffStep(Step):
@@ -80,6 +85,13 @@ class StaffStep(Step):
             ctx.reset()
 
 
+def _pager(prefix: str, page: int, pages: int) -> list[list[Button]]:
+    """The row of buttons to the pages before and after `page` (from 0), if any; `<prefix>p:N`."""
+    row = [Button(Msg("staff.queue.previous"), f"{prefix}p:{page - 1}")] if page > 0 else []
+    row += [Button(Msg("staff.queue.next"), f"{prefix}p:{page + 1}")] if page + 1 < pages else []
+    return [row] if row else []
+
+
 QUEUE_PREFIX = "staff_q:"
 QUEUE_SHOW = QUEUE_PREFIX + "show:"
 
@@ -111,7 +123,7 @@ class QueueStep(StaffStep):
                 "pages": view.pages,
             },
         )
-        items = [self._item(ctx, request) for request in view.requests]
+        items = [self._item(ctx, view, request) for request in view.requests]
         text = stacked_lines([head, *(items or [Msg("staff.queue.empty")])])
         return Reply(text, self._buttons(view))
 
@@ -122,12 +134,7 @@ class QueueStep(StaffStep):
             [Button(Msg("staff.queue.show", {"code": code_of(r)}), f"{QUEUE_SHOW}{r.id}")]
             for r in view.requests
         ]
-        pager = []
-        if view.page > 0:
-            pager.append(Button(Msg("staff.queue.previous"), f"{QUEUE_PREFIX}p:{view.page - 1}"))
-        if view.page + 1 < view.pages:
-            pager.append(Button(Msg("staff.queue.next"), f"{QUEUE_PREFIX}p:{view.page + 1}"))
-        buttons += [pager] if pager else []
+        buttons += _pager(QUEUE_PREFIX, view.page, view.pages)
         sections = [
             Button(
                 Msg(
@@ -143,7 +150,7 @@ class QueueStep(StaffStep):
         return [*buttons, sections, kinds]
 
     @staticmethod
-    def _item(ctx: Context, request: ServiceRequest) -> Msg:
+    def _item(ctx: Context, view: rules.QueueView, request: ServiceRequest) -> Msg:
         params: dict[str, Any] = {
             "code": code_of(request),
             "kind": Msg(f"kind.{request.kind}"),
@@ -152,8 +159,24 @@ class QueueStep(StaffStep):
         deadline = request.step_deadline
         if deadline is None:
             return Msg("staff.queue.item_waiting", params)
-        key = "staff.queue.item_overdue" if deadline < ctx.now else "staff.queue.item"
-        return Msg(key, {**params, "deadline": tehran_date(deadline)})
+        params["deadline"] = tehran_date(deadline)
+        if request.id not in view.days_late:
+            return Msg("staff.queue.item", params)
+        # Late: by how much, and whose it is, so that a supervisor knows whom to ask.
+        days = view.days_late[request.id]
+        holder = view.holders.get(request.assignee_id or 0)
+        return Msg(
+            "staff.queue.item_overdue",
+            {
+                **params,
+                "late": Msg("staff.queue.late_days", {"days": days})
+                if days
+                else Msg("staff.queue.late_today"),
+                "holder": Msg("staff.queue.holder", {"name": holder.full_name})
+                if holder
+                else Msg("staff.queue.held_by_nobody"),
+            },
+        )
 
     def command_for(self, value: str) -> str:
         return "show" if value.startswith(QUEUE_SHOW) else self.command
@@ -169,6 +192,74 @@ class QueueStep(StaffStep):
             view["page"] = int(argument)
         else:
             view.update({{"s": "section", "k": "kind"}[what]: argument, "page": 0})
+        ctx.go(self.name)
+
+
+FIND_PREFIX = "staff_find:"
+FIND_SHOW = FIND_PREFIX + "show:"
+
+
+class FindStep(StaffStep):
+    """What /find found: a line per request, the newest first, a button for each, the pages."""
+
+    name = states.STAFF_FIND
+    command = "find"
+    back = None  # staff leave it with any other command
+
+    def ask(self, ctx: Context, staff: Staff) -> Reply:
+        stored = ctx.conversation.data["staff_find"]
+        by = rules.FindBy(stored["by"])
+        view = rules.find_requests(ctx.session, by, stored["value"], page=stored["page"])
+        stored["page"] = view.page
+        quoted = Code(rules.quoted(staff, by, stored["value"]))
+        head = Msg(
+            "staff.find.head",
+            {
+                "what": Msg(f"staff.find.by_{by}", {"value": quoted}),
+                "total": view.total,
+                "page": view.page + 1,
+                "pages": view.pages,
+            },
+        )
+        items = [self._item(ctx, staff, request) for request in view.requests]
+        buttons = [
+            [Button(Msg("staff.queue.show", {"code": code_of(r)}), f"{FIND_SHOW}{r.id}")]
+            for r in view.requests
+        ]
+        text = stacked_lines([head, *(items or [Msg("staff.find.none")])])
+        return Reply(text, [*buttons, *_pager(FIND_PREFIX, view.page, view.pages)])
+
+    @staticmethod
+    def _item(ctx: Context, staff: Staff, request: ServiceRequest) -> Msg:
+        # The subscriber as this role sees them (the national ID masked for most).
+        view = rules.subscriber_view(ctx.session, request, staff)
+        who = [Msg("staff.show.bill_id", {"bill_id": Code(view.bill_id)})]
+        if view.name is not None:
+            who.append(Msg("staff.show.name", {"name": view.name}))
+        if view.mobile is not None:
+            who.append(mobile_line(view.mobile))
+        if view.national_id is not None:
+            who.append(Msg("staff.show.national_id", {"national_id": Code(view.national_id)}))
+        return Msg(
+            "staff.find.item",
+            {
+                "code": code_of(request),
+                "kind": Msg(f"kind.{request.kind}"),
+                "status": Msg(f"status.{request.status}"),
+                "filed": tehran_date(request.created_at),
+                "who": listed(who),
+            },
+        )
+
+    def command_for(self, value: str) -> str:
+        return "show" if value.startswith(FIND_SHOW) else self.command
+
+    def choose(self, ctx: Context, staff: Staff, value: str) -> None:
+        what, _, argument = value.removeprefix(FIND_PREFIX).partition(":")
+        if what == "show":
+            show(ctx, staff, rules.locked_request(ctx.session, int(argument)), "")
+            return  # the pages' buttons stay usable
+        ctx.conversation.data["staff_find"]["page"] = int(argument)
         ctx.go(self.name)
 
 
@@ -389,8 +480,29 @@ class HistoryStep(StaffStep):
         ctx.replies.append(history_page(ctx, request, page))  # where they were stays
 
 
+class StaffActStep(Step):
+    """A staff notice's buttons (channels.staff_buttons), wherever they are pressed: each runs
+    its command on the request as if typed, with the same permission check; a step never
+    entered."""
+
+    name = states.STAFF_ACT
+    standing_prefix = ACT_PREFIX
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        # A standing button's value may come from any client: the command is one a button may
+        # run, the request's id is bounded.
+        _, command, number = [*value.split(":"), "", ""][:3]
+        request_id = parse_bounded_int(number)
+        request = ctx.session.get(ServiceRequest, request_id) if request_id is not None else None
+        if command not in ACT_COMMANDS or request is None:
+            ctx.retry("input.button_expired")
+        elif not run_staff_command(ctx, command, request.tracking_code):
+            ctx.retry("input.button_expired")  # not staff (any more)
+
+
 STEPS: list[Step] = [
     QueueStep(),
+    FindStep(),
     AssignStep(),
     DecideStep(),
     DecideAmountStep(),
@@ -399,4 +511,5 @@ STEPS: list[Step] = [
     PaidMethodStep(),
     ConfirmStep(),
     HistoryStep(),
+    StaffActStep(),
 ]

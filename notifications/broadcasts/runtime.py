@@ -152,6 +152,7 @@ class Broadcaster:
                 broadcast.message_key,
                 broadcast.params,
                 broadcast.channels,
+                Audience.from_json(broadcast.audience),
             )
         budget = SEND_BUDGET if self.redis is not None else math.inf
         finished = asyncio.run(

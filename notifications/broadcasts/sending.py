@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from backend.broadcast_audience import add_sms_fallback
+from backend.broadcast_audience import Audience, add_sms_fallback
 from backend.broadcast_deliveries import Claim, DeliveryStore, Row
 from backend.constants import (
     MESSENGER_CHANNELS,
@@ -50,6 +50,7 @@ class Job:
     message_key: str
     params: dict[str, Any]
     channels: BroadcastChannels
+    audience: Audience
 
     def text(self, channel: Channel, locale: str, sms_parts: int) -> str:
         message = broadcast_message(self.message_key, self.params, locale)
@@ -192,14 +193,24 @@ class Sender:
         return True
 
     def _failed_for_good(self, channel: Channel, row: Row, code: str, unreachable: bool) -> None:
-        """The row failed for good; a gone chat is marked so, and gets the SMS if chosen."""
+        """The row failed for good; a gone chat is marked so, and gets the SMS if chosen.
+
+        All in one transaction with the answer: a sender killed before it commits leaves the
+        row in doubt and queues nothing; after it, the SMS rows are queued like any others.
+        """
         with session_scope(self.db) as session:
             self.store.answer(row.id, DeliveryState.PERMANENT_FAILURE, code, session=session)
             if unreachable:
                 set_reachable(session, channel=channel, user_id=row.address, reachable=False)
             if self.job.channels == BroadcastChannels.MESSENGER_THEN_SMS:
                 add_sms_fallback(
-                    session, self.job.id, channel=channel, user_id=row.address, topic=self.job.topic
+                    session,
+                    self.job.id,
+                    self.job.audience,
+                    channel=channel,
+                    user_id=row.address,
+                    topic=self.job.topic,
+                    default_locale=self.settings.default_locale,
                 )
 
     # --- SMS ---

@@ -12,6 +12,7 @@ from backend.identifiers import (
     FORMAT,
     NOT_ELECTRICITY,
     InvalidIdentifier,
+    display_mobile,
     is_electricity_bill_id,
     make_bill_id,
     make_payment_id,
@@ -513,6 +514,8 @@ def test_mobile_variants_property(rest: str, template: str, data: st.DataObject)
 
 def test_masks() -> None:
     assert mask_mobile(MOBILE) == "+98912***4567"
+    assert display_mobile(MOBILE) == "0912***4567"  # as Iranians write it, on screens
+    assert display_mobile("12345") == "*2345"
     assert mask_national_id("0012345678") == "******5678"
     assert "123" not in mask_mobile("09121234567")[:-4]
     assert mask_national_id("12") == "**"

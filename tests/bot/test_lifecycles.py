@@ -30,7 +30,7 @@ from backend.constants import (
     RequestStatus,
     StaffRole,
 )
-from backend.identifiers import mask_mobile
+from backend.identifiers import display_mobile
 from backend.models import Bill, Notice, NoticeDelivery, Payment, Subscription
 from backend.outcomes import clearance_of
 from backend.settings import Settings
@@ -132,7 +132,7 @@ class Desk:
         person.actor = f"staff:{staff.id}"
         person.press("menu:phone")
         person.contact(phone.removeprefix("+"), owner=user_id)  # as Telegram shares it
-        masked = Code(mask_mobile(phone))
+        masked = Code(display_mobile(phone))
         assert said("phone.staff_code_prompt", phone=masked, minutes=5) in person.text
         person.say(code_texted_to(self.db, self.settings, phone))
         role_name = Msg(f"staff.role.{role}")
@@ -146,6 +146,12 @@ class Desk:
 
     def notice_to(self, person: Person) -> dict[str, Any]:
         [message] = self.notices_to(person)
+        return message
+
+    def final_notice_to(self, person: Person) -> dict[str, Any]:
+        """The notice of a request made final; the feedback question, with its scores, after it."""
+        message, question = self.notices_to(person)
+        assert buttons_of(question)[0].startswith("fb:5:"), question
         return message
 
     def sms_to(self, mobile: str) -> list[str]:
@@ -185,7 +191,7 @@ def file_removal(subscriber: Person, subscription: Subscription) -> str:
     subscriber.say(subscription.bill_id)
     assert subscriber.replies[-1]["reply_markup"]["keyboard"][0][0]["request_contact"]
     subscriber.contact(MOBILE.removeprefix("+"), owner=subscriber.user_id)
-    assert said("removal.owner_proven", phone=Code(mask_mobile(MOBILE))) in subscriber.text
+    assert said("removal.owner_proven", phone=Code(display_mobile(MOBILE))) in subscriber.text
     subscriber.press("removal_reason:demolition")
     subscriber.photo(ID_CARD)
     subscriber.press("docs:done")
@@ -294,12 +300,13 @@ def test_a_bill_review_upheld_corrected_and_closed(desk: Desk, subscription: Sub
         code,
         original_rials=585_000,
         corrected_rials=520_000,
+        bill_id=subscription.bill_id,
         payment_id=corrected.payment_id,
     )
     assert any(code in sms and "۵۲۰٬۰۰۰" in sms for sms in desk.sms_to(MOBILE))  # money: SMS too
 
     assert said("staff.closed", code=Code(code)) in reviewer.run(f"/close {code}")
-    assert desk.notice_to(subscriber)["text"] == notice(NoticeKind.CLOSED, code)
+    assert desk.final_notice_to(subscriber)["text"] == notice(NoticeKind.CLOSED, code)
 
     assert request_of(desk.session, code).status == S.CLOSED
     assert history_of(desk.session, code) == [
@@ -311,7 +318,7 @@ def test_a_bill_review_upheld_corrected_and_closed(desk: Desk, subscription: Sub
         (A.CLOSE, S.CLOSED, reviewer.actor),
     ]
     kinds = [NoticeKind.RECEIPT, NoticeKind.UNDER_REVIEW, NoticeKind.RESULT_CORRECTED]
-    kinds.append(NoticeKind.CLOSED)
+    kinds += [NoticeKind.CLOSED, NoticeKind.FEEDBACK]
     assert telegram_deliveries(desk.session, code) == [(kind, "sent") for kind in kinds]
 
 
@@ -328,7 +335,7 @@ def test_a_bill_review_rejected_and_closed(desk: Desk, subscription: Subscriptio
     assert said("staff.rejected", code=Code(code), reason=reason) in reviewer.text
     result = desk.notice_to(subscriber)
     assert result["text"] == notice(
-        NoticeKind.RESULT_REJECTED, code, reason="reading_correct", explanation=explanation
+        NoticeKind.RESULT_REJECTED, code, rejection="reading_correct", explanation=explanation
     )
     reviewer.say(f"/close {code}")
 
@@ -456,7 +463,7 @@ def test_a_removal_through_every_step_to_closed_with_clearance(
     )
     assert said("staff.closed", code=Code(code)) in finance.run(f"/close {code}")
 
-    clearance = desk.notice_to(subscriber)
+    clearance = desk.final_notice_to(subscriber)
     assert clearance["text"] == notice(NoticeKind.CLEARANCE, code)
     assert buttons_of(clearance) == [f"req:clearance:{code}"]
     subscriber.press(f"req:clearance:{code}")
@@ -507,6 +514,7 @@ def test_a_removal_through_every_step_to_closed_with_clearance(
         NoticeKind.COLLECTED,
         NoticeKind.STATEMENT,
         NoticeKind.CLEARANCE,
+        NoticeKind.FEEDBACK,
     ]
     assert telegram_deliveries(desk.session, code) == [(kind, "sent") for kind in kinds]
     # Money and final results go by SMS as well: the fee, the terms, the statement, the clearance.
@@ -526,7 +534,7 @@ def test_a_removal_declined_at_the_terms_is_archived(removal: Removal, desk: Des
     assert f"req:confirm:{code}" in buttons_of(subscriber.replies[-1])
     subscriber.press(f"req:confirm:{code}")
     assert said("requests.archived", code=Code(code)) in subscriber.text
-    assert desk.notice_to(subscriber)["text"] == notice(NoticeKind.ARCHIVED, code)
+    assert desk.final_notice_to(subscriber)["text"] == notice(NoticeKind.ARCHIVED, code)
 
     assert request_of(desk.session, code).status == S.ARCHIVED
     assert history_of(desk.session, code)[-2:] == [
@@ -540,7 +548,7 @@ def test_a_removal_declined_at_the_terms_is_archived(removal: Removal, desk: Des
     archived = Msg("status.archived")
     refused = said("refused.wrong_status", status=archived, next=Msg("refused.next_none"))
     assert refused in removal.technician.run(f"/collected {code} 12400")
-    assert notice_kinds(desk.session, code)[-1] == NoticeKind.ARCHIVED
+    assert notice_kinds(desk.session, code)[-2:] == [NoticeKind.ARCHIVED, NoticeKind.FEEDBACK]
 
 
 def test_a_removal_withdrawn_after_payment_says_nothing_is_refunded(
@@ -557,7 +565,7 @@ def test_a_removal_withdrawn_after_payment_says_nothing_is_refunded(
     assert said("requests.confirm_withdraw_no_refund", code=Code(code)) in subscriber.text
     subscriber.press(f"req:confirm:{code}")
     assert said("requests.withdrawn", code=Code(code)) in subscriber.text
-    assert desk.notice_to(subscriber)["text"] == notice(NoticeKind.WITHDRAWN, code)
+    assert desk.final_notice_to(subscriber)["text"] == notice(NoticeKind.WITHDRAWN, code)
 
     request = request_of(desk.session, code)
     assert (request.status, request.no_refund_acknowledged) == (S.WITHDRAWN, True)

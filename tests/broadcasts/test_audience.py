@@ -1,6 +1,7 @@
 """Who gets a broadcast, on which channel: targeting, one row per person, opt-outs, fallback."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -9,8 +10,10 @@ from sqlmodel import Session, select
 from backend.broadcast_audience import (
     Audience,
     AudienceKind,
+    Place,
     add_sms_fallback,
     count_recipients,
+    find_places,
     materialize,
     subscription_ids,
 )
@@ -19,6 +22,7 @@ from backend.constants import (
     BroadcastStatus,
     BroadcastTopic,
     Channel,
+    DeliveryState,
     RequestKind,
     RequestStatus,
 )
@@ -163,10 +167,89 @@ def test_the_sms_fallback_of_a_blocked_chat_goes_once(
     broadcast_rows = recipients(session)
     assert broadcast_rows == {(T, "801")}
     broadcast_id = session.exec(select(Broadcast.id)).one()
-    fallback = {"channel": T, "user_id": "801", "topic": BroadcastTopic.GENERAL}
-    assert add_sms_fallback(session, broadcast_id, **fallback)
-    assert not add_sms_fallback(session, broadcast_id, **fallback)  # not twice
+    fallback: dict[str, Any] = {
+        "channel": T,
+        "user_id": "801",
+        "topic": BroadcastTopic.GENERAL,
+        "default_locale": "fa",
+    }
+    assert add_sms_fallback(session, broadcast_id, EVERYONE, **fallback)
+    assert not add_sms_fallback(session, broadcast_id, EVERYONE, **fallback)  # not twice
     session.add(SmsOptOut(mobile="+989120000801", created_at=NOW))
     session.flush()
     session.execute(sa.delete(BroadcastDelivery).where(BroadcastDelivery.channel == S))
-    assert not add_sms_fallback(session, broadcast_id, **fallback)  # «لغو» holds for general
+    assert not add_sms_fallback(session, broadcast_id, EVERYONE, **fallback)  # «لغو» holds
+
+
+def test_an_outage_reaches_at_its_mobile_a_subscription_whose_followers_turned_it_off(
+    session: Session, add_person: AddPerson
+) -> None:
+    add_person(followers=[(T, "511")], mobile="+989120000511")
+    add_person(owners=[(B, "512")], mobile="+989120000512")
+    add_person(followers=[(T, "513")], mobile="+989120000513")  # the mobile turned it off too
+    add_person(followers=[(T, "514")], mobile="+989120000514")  # still reads it in Telegram
+    for channel, user_id in ((T, "511"), (B, "512"), (T, "513"), (S, "+989120000513")):
+        for topic in BroadcastTopic:
+            session.add(TopicOptOut(channel=channel, user_id=user_id, topic=topic, created_at=NOW))
+    session.add(SmsOptOut(mobile="+989120000511", created_at=NOW))  # «لغو۱۱»: not for outages
+    session.commit()
+    outage = recipients(session, topic=BroadcastTopic.OUTAGE)
+    assert outage == {(S, "+989120000511"), (S, "+989120000512"), (T, "514")}
+    # A general notice its follower turned off is not pushed to the mobile instead.
+    assert recipients(session, topic=BroadcastTopic.GENERAL) == {(T, "514")}
+    assert recipients(session, channels=BroadcastChannels.MESSENGER) == {(T, "514")}
+
+
+def test_a_failed_follower_gets_the_sms_to_the_mobiles_it_stood_for(
+    session: Session, add_person: AddPerson
+) -> None:
+    add_person(followers=[(T, "901")], mobile="+989120000901", city="کهک")
+    add_person(followers=[(T, "901"), (B, "902")], mobile="+989120000902", city="کهک")
+    add_person(followers=[(T, "901")], mobile="+989120000903")  # in Qom: not targeted
+    audience = Audience(AudienceKind.PLACE, city="کهک")
+    assert recipients(session, audience) == {(T, "901"), (B, "902")}
+    broadcast_id = session.exec(select(Broadcast.id)).one()
+
+    def failed(channel: Channel, user_id: str) -> bool:
+        session.execute(
+            sa.update(BroadcastDelivery)
+            .where(BroadcastDelivery.address == user_id)
+            .values(state=DeliveryState.PERMANENT_FAILURE)
+        )
+        return add_sms_fallback(
+            session,
+            broadcast_id,
+            audience,
+            channel=channel,
+            user_id=user_id,
+            topic=BroadcastTopic.OUTAGE,
+            default_locale="fa",
+        )
+
+    def texted() -> set[str]:
+        query = select(BroadcastDelivery.address).where(BroadcastDelivery.channel == S)
+        return set(session.exec(query))
+
+    assert failed(T, "901")
+    assert texted() == {"+989120000901"}  # the shared home still has its Bale follower
+    assert failed(B, "902")
+    assert texted() == {"+989120000901", "+989120000902"}
+    assert not failed(T, "901")  # nothing twice
+
+
+def test_places_are_found_without_the_city_and_however_spaced(
+    session: Session, add_person: AddPerson
+) -> None:
+    add_person(city="قم", area="زنبیل‌آباد")
+    add_person(city="کهک", area="زنبیل‌آباد")
+    add_person(city="قم", area="صفاشهر")
+    qom_only = [Place("قم", "صفاشهر")]
+    assert find_places(session, "صفا شهر") == qom_only
+    assert find_places(session, "قم / صفاشهر") == qom_only
+    assert find_places(session, "زنبيل آباد") == [  # Arabic yeh, a space for the ZWNJ
+        Place("قم", "زنبیل‌آباد"),
+        Place("کهک", "زنبیل‌آباد"),
+    ]
+    assert find_places(session, "كهك") == [Place("کهک")]  # Arabic kaf
+    assert find_places(session, "قم/") == [Place("قم")]
+    assert find_places(session, "ونارچ") == []

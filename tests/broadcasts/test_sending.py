@@ -3,7 +3,7 @@
 import threading
 import time
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from backend import broadcasts as service
 from backend.broadcast_audience import Audience, AudienceKind, materialize
+from backend.broadcast_deliveries import Claim, DeliveryStore
 from backend.constants import (
     BroadcastChannels,
     BroadcastStatus,
@@ -284,3 +285,62 @@ def test_counts_of_a_broadcast(session: Session, engine: sa.Engine) -> None:
     assert not service.cancel_broadcast(session, broadcast.id, now=utcnow())
     counts = service.delivery_counts(session, broadcast.id, doubt_before=utcnow())
     assert (counts.cancelled, counts.remaining, counts.total) == (1, 0, 5)
+
+
+class Killed(Exception):
+    """The worker dies."""
+
+
+class DiesHoldingTheFallback(DeliveryStore):
+    """A store whose sender dies once it has claimed the SMS that stands in for a blocked chat
+    (before sending it): its lease must run out and another sender send it, once."""
+
+    died = False
+
+    def claim(self, broadcast_id: int, channel: Channel, size: int) -> Claim:
+        claim = super().claim(broadcast_id, channel, size)
+        if not self.died and any(row.address == BLOCKED_HOME for row in claim.rows):
+            self.died = True
+            raise Killed
+        return claim
+
+
+BLOCKED_HOME = "+989127771001"
+
+
+def test_a_blocked_followers_subscription_gets_the_sms_once_across_a_killed_sender(
+    desk: Desk,
+) -> None:
+    session, engine, fake_api, add_person, sms = (
+        desk.session,
+        desk.engine,
+        desk.api,
+        desk.add_person,
+        desk.sms,
+    )
+    add_person(followers=[(T, "7101")], mobile=BLOCKED_HOME)  # 7101 blocked the bot
+    add_person(followers=[(T, "7101")], mobile="+989127771002")
+    add_person(mobile="+989127771002")  # that mobile has the broadcast anyway: not twice
+    add_person(followers=[(T, "7101"), (B, "7102")], mobile="+989127771003")  # Bale reads it
+    fake_api.fail_chat(7101, 403, token=TELEGRAM_TOKEN)
+    shift = [timedelta(0)]
+    lease = desk.settings.broadcast_lease_seconds
+    broadcaster = Broadcaster(
+        desk.settings, engine, clock=lambda: utcnow() + shift[0], sms=lambda: sms
+    )
+    store = DiesHoldingTheFallback(engine, lease=timedelta(seconds=lease), clock=broadcaster.clock)
+    broadcaster.store = store
+    broadcast_id = create(session, broadcaster, dispatch=False, progress=False)
+    broadcaster.start(broadcast_id)  # its in-process sender job dies (the queue logs it)
+    assert store.died and BLOCKED_HOME not in {m.to for m in sms.sent}
+    shift[0] = timedelta(seconds=lease + 1)  # the dead sender's lease runs out
+
+    broadcaster.resume()  # the clock's round: no sender alive, so one starts
+
+    assert Counter(m.to for m in sms.sent) == {BLOCKED_HOME: 1, "+989127771002": 1}
+    assert sends(fake_api, TELEGRAM_TOKEN) == Counter()
+    assert sends(fake_api, BALE_TOKEN) == Counter({"7102": 1})
+    assert len(fake_api.calls("sendMessage", token=TELEGRAM_TOKEN)) == 1  # the 403, not again
+    found = rows(session, broadcast_id)
+    assert (found["7101"].state, found["7101"].raw_code) == (DeliveryState.PERMANENT_FAILURE, "403")
+    assert status(session, broadcast_id) == BroadcastStatus.DONE

@@ -175,16 +175,25 @@ def test_empty_description_is_required(
     assert user.keys == ["review.description_empty", "review.ask_description"]
 
 
-def test_too_long_description_is_refused_with_its_length(
+def test_too_long_description_is_given_back_whole_with_how_much_to_cut(
     user: ChatUser, session: Session, subscription: Subscription
 ) -> None:
     user.press("menu:review")
     user.say(subscription.bill_id)
     user.press(f"bill:{latest_bill(session, subscription).id}")
     user.press("reason:other")
-    user.say("ب" * 1001)
-    assert user.keys == ["review.description_too_long", "review.ask_description"]
-    assert user.answer.replies[0].text.params["length"] == 1001
+    long_text = "کنتور ما را اشتباه خوانده‌اند. " * 40  # 1,239 characters, once stripped
+    user.say(long_text)
+    assert user.keys == [
+        "review.description_too_long",
+        "review.description_kept",
+        "review.ask_description",
+    ]
+    assert user.answer.replies[0].text.params["length"] == len(long_text.strip())
+    kept = user.answer.replies[1].text.params
+    assert kept["text"] == long_text.strip() and kept["over"] == len(long_text.strip()) - 1000
+    assert long_text.strip() in user.text() and "۲۳۹ حرف" in user.text()
+    assert state(session, user).state == states.REVIEW_DESCRIPTION
 
 
 def test_back_at_every_step_keeps_what_was_entered(

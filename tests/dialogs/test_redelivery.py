@@ -133,7 +133,7 @@ def test_an_expired_sms_draft_is_said_and_the_message_still_answered(
     assert sms.keys == ["draft.expired_sms", "track.status_sms", "menu.prompt"]
     assert sms.answer is not None
     reply = render_sms_answer(sms.answer, dialog_engine.settings.sms_reply_max_parts)
-    assert "منقضی" in reply and code in reply and "گام بعد تا ۱۴" in reply
+    assert "منقضی" in reply and code in reply and "مرحله بعد تا ۱۴" in reply
     assert "…" not in reply
 
 

@@ -31,6 +31,11 @@ def run_shell(tmp_path: Path, script: str) -> str:
     return result.stdout
 
 
+def after(out: str, typed: str) -> str:
+    """What the terminal chat printed in answer to the line `typed` (its first time)."""
+    return out.split(f"> {typed}\n", 1)[1].split("\n> ", 1)[0]
+
+
 class Shell:
     """The terminal chat as a real process, read as it writes."""
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from locales.catalogs import LOCALES, MissingMessage, message_ids, translate
+from locales.catalogs import LOCALES, MissingMessage, message_ids, plural_count, translate
 from locales.values import HTML, LRI, PDI, PLAIN, Code, Msg, Rials, render
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -18,11 +18,14 @@ def test_every_locale_has_the_same_keys_and_placeholders() -> None:
     for locale in LOCALES:
         assert message_ids(locale) == persian, locale
     for key in persian:
-        expected = set(PLACEHOLDER.findall(translate(key, "fa")))
+        # A plural entry: its form for one and for many (Persian has one form for both).
+        counts = (None,) if plural_count(key) is None else (1, 2)
+        expected = set(PLACEHOLDER.findall(translate(key, "fa", counts[0])))
         for locale in LOCALES:
-            text = translate(key, locale)
-            assert text.strip(), (locale, key)
-            assert set(PLACEHOLDER.findall(text)) == expected, (locale, key)
+            for count in counts:
+                text = translate(key, locale, count)
+                assert text.strip(), (locale, key)
+                assert set(PLACEHOLDER.findall(text)) == expected, (locale, key, count)
 
 
 def test_every_literal_key_in_the_code_is_in_the_catalog() -> None:

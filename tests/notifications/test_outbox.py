@@ -2,14 +2,12 @@
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 import respx
 import sqlalchemy as sa
-from pydantic import SecretStr
 from sqlmodel import Session, select
 
 from backend.actions import announce_fee
@@ -35,24 +33,11 @@ from notifications.runtime import Notifier
 from tests.factories import add_subscription
 from tests.fakes.bot_api import FakeBotAPI
 from tests.helpers.answers import json_answer
+from tests.helpers.bots import TELEGRAM_TOKEN
 from tests.helpers.sms_desk import MELIPAYAMAK
 from tests.helpers.subscribers import console_sms, deliveries, file_review
 
-TOKEN = "333333:notices-test-token"
 CHAT = 6001
-
-
-@pytest.fixture
-def fake_api() -> Iterator[FakeBotAPI]:
-    with FakeBotAPI.running_in_thread() as api:
-        yield api
-
-
-@pytest.fixture
-def telegram_settings(notice_settings: Settings, fake_api: FakeBotAPI) -> Settings:
-    return notice_settings.model_copy(
-        update={"telegram_bot_token": SecretStr(TOKEN), "telegram_api_base": fake_api.base_url}
-    )
 
 
 def essential_notice(session: Session, request: ServiceRequest) -> None:
@@ -90,9 +75,9 @@ def test_a_telegram_filer_gets_the_receipt_in_telegram_and_no_sms(
     )
     Notifier(telegram_settings, engine).run_pending()
 
-    [message] = fake_api.sent_messages(TOKEN, CHAT)
+    [message] = fake_api.sent_messages(TELEGRAM_TOKEN, CHAT)
     assert f"<code>{request.tracking_code}</code>" in message["text"]
-    [call] = fake_api.calls("sendMessage", token=TOKEN)
+    [call] = fake_api.calls("sendMessage", token=TELEGRAM_TOKEN)
     assert call.params["parse_mode"] == "HTML"
     assert set(deliveries(session, request)) == {Channel.TELEGRAM}
     assert console_sms(telegram_settings.sms_console_path) == []
@@ -112,7 +97,7 @@ def test_essential_notices_go_by_messenger_and_sms(
 
     [sms] = console_sms(telegram_settings.sms_console_path)
     assert "۲٬۵۰۰٬۰۰۰ ریال" in sms["text"]
-    assert len(fake_api.sent_messages(TOKEN, CHAT)) == 2
+    assert len(fake_api.sent_messages(TELEGRAM_TOKEN, CHAT)) == 2
 
 
 @pytest.mark.parametrize(
@@ -150,9 +135,9 @@ def test_a_messenger_that_cannot_reach_the_chat_falls_back_to_sms(
     # The next notice goes straight to SMS: the chat is known to be unreachable.
     queue_notice(session, request, NoticeKind.UNDER_REVIEW, now=datetime.now(UTC))
     session.commit()
-    calls = len(fake_api.calls("sendMessage", token=TOKEN))
+    calls = len(fake_api.calls("sendMessage", token=TELEGRAM_TOKEN))
     Notifier(telegram_settings, engine).run_pending()
-    assert len(fake_api.calls("sendMessage", token=TOKEN)) == calls
+    assert len(fake_api.calls("sendMessage", token=TELEGRAM_TOKEN)) == calls
     assert len(console_sms(telegram_settings.sms_console_path)) == 2
 
 
@@ -316,7 +301,7 @@ def test_a_fee_notice_carries_the_pay_button_in_the_messenger_and_the_link_by_sm
     session.commit()
     notifier.run_pending()
 
-    receipt, fee = fake_api.calls("sendMessage", token=TOKEN)
+    receipt, fee = fake_api.calls("sendMessage", token=TELEGRAM_TOKEN)
     assert "reply_markup" not in receipt.params  # a receipt asks nothing of the subscriber
     buttons = [b for row in fee.params["reply_markup"]["inline_keyboard"] for b in row]
     assert [b["callback_data"] for b in buttons] == [f"req:pay:{request.tracking_code}"]
@@ -350,7 +335,9 @@ def test_a_messenger_send_whose_job_died_is_not_sent_again_but_goes_by_sms(
     later = now + timedelta(seconds=telegram_settings.notice_lease_seconds + 1)
     Notifier(telegram_settings, engine, clock=lambda: later).run_pending()
 
-    assert fake_api.calls("sendMessage", token=TOKEN) == []  # perhaps it arrived: not again
+    assert (
+        fake_api.calls("sendMessage", token=TELEGRAM_TOKEN) == []
+    )  # perhaps it arrived: not again
     found = deliveries(session, request)
     assert (found[Channel.TELEGRAM].state, found[Channel.TELEGRAM].raw_code) == (
         "permanent-failure",

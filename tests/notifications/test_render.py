@@ -18,10 +18,11 @@ PARAMS: dict[NoticeKind, dict[str, object]] = {
     NoticeKind.RESULT_CORRECTED: {
         "original_rials": 4_850_000,
         "corrected_rials": 1_200_000,
+        "bill_id": "6843834777427",
         "payment_id": "120000140510",
     },
     NoticeKind.RESULT_REJECTED: {
-        "reason": "reading_correct",
+        "rejection": "reading_correct",
         "explanation": "رقم کنتور در بازدید دوباره همان رقم قبض بود." * 3,
     },
     NoticeKind.FEE_DUE: {"fee_rials": 2_500_000, "payment_reference": "p-1"},
@@ -42,7 +43,31 @@ PARAMS: dict[NoticeKind, dict[str, object]] = {
         "channel": "bale",
         "bound_at": DEADLINE,
     },
+    NoticeKind.STATEMENT_CORRECTED: {
+        "reason": "خسارت کنتور در صورت‌حساب قبلی دو بار حساب شده بود.",
+        "debt_rials": 1_200_000,
+        "credit_rials": 0,
+        "payment_reference": "p-2",
+    },
+    # What backend/staff_notices.py passes (besides the staff member's and request's ids).
+    **{
+        kind: {"service": "bill_review", "step": "under_review", "due": DEADLINE, "by": "سرپرست"}
+        for kind in (NoticeKind.STAFF_ASSIGNED, NoticeKind.STAFF_QUEUE, NoticeKind.STAFF_OVERDUE)
+    },
+    NoticeKind.STAFF_ESCALATED: {
+        "service": "connection_removal",
+        "step": "fee_paid",
+        "due": "",
+        "holder": "مینا رضایی",
+    },
 }
+# What backend/workflows.py and backend/feedback.py pass.
+PARAMS[NoticeKind.FEEDBACK] = {"service": "bill_review"}
+for kind, extra in (
+    (NoticeKind.STAFF_LOW_SCORE, {}),
+    (NoticeKind.STAFF_LOW_SCORE_COMMENT, {"comment": "کسی پاسخ تلفن را نداد."}),
+):
+    PARAMS[kind] = {"service": "bill_review", "step": "closed", "due": "", "score": 2, **extra}
 NO_TRACKING_CODE = {NoticeKind.STAFF_BOUND}
 
 

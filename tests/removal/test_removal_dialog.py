@@ -41,11 +41,11 @@ def test_files_a_removal_in_a_messenger_with_the_senders_own_contact(
 ) -> None:
     user = telegram_user
     user.press("menu:removal")
-    assert "استفاده‌کننده انحصاری" in user.text()  # only the sole user of the connection may ask
+    assert "تنها استفاده‌کننده از انشعاب" in user.text()  # only the sole user may ask
     user.say(subscription.bill_id)
     assert user.last.key == "removal.ask_contact"
     assert user.answer.replies[-1].request_contact
-    assert "+98912***4567" in user.text()  # which number, masked
+    assert "0912***4567" in user.text()  # which number, masked
     user.share_contact("09121234567")  # as Telegram gives it: a national number is fine
     assert user.keys == ["removal.owner_proven", "removal.ask_reason"]
     user.press("removal_reason:demolition")
@@ -67,7 +67,7 @@ def test_files_a_removal_in_a_messenger_with_the_senders_own_contact(
     user.press("removal:acknowledge")
     assert user.last.key == "removal.summary"
     summary = user.text()
-    assert "بازگردانده نمی‌شود" in summary and "استفاده‌کننده انحصاری" in summary
+    assert "بازگردانده نمی‌شود" in summary and "تنها استفاده‌کننده از این انشعاب" in summary
     assert user.last.params["id_cards"] == 1 and user.last.params["property_documents"] == 1
     user.press("removal:confirm")
     assert user.keys == ["removal.filed", "menu.prompt"]
@@ -140,7 +140,7 @@ def test_in_the_terminal_chat_a_code_sent_by_sms_proves_the_mobile(
     challenge = session.exec(select(OtpChallenge)).one()
     assert code not in challenge.code_hash and len(challenge.code_hash) == 64
     shell_user.say(code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")))
-    assert shell_user.keys == ["removal.owner_proven", "removal.ask_reason"]
+    assert shell_user.keys == ["removal.owner_proven", "follow.auto_added", "removal.ask_reason"]
     shell_user.press(NAV_BACK)
     shell_user.say(subscription.bill_id)  # coming back: proved once is enough
     assert shell_user.keys == ["removal.owner_proven", "removal.ask_reason"]
@@ -182,7 +182,7 @@ def test_five_wrong_codes_bring_a_cool_down_for_that_mobile(
     assert shell_user.last.key == "otp.prompt"
     assert len(sms.sent) == 2
     shell_user.say(sms.last_code())
-    assert shell_user.keys == ["removal.owner_proven", "removal.ask_reason"]
+    assert shell_user.keys == ["removal.owner_proven", "follow.auto_added", "removal.ask_reason"]
 
 
 def test_a_code_expires_after_five_minutes_and_a_new_one_can_be_asked_for(
@@ -205,7 +205,7 @@ def test_a_code_expires_after_five_minutes_and_a_new_one_can_be_asked_for(
     assert shell_user.keys == ["otp.sent_again", "otp.prompt"]
     assert len(sms.sent) == 2
     shell_user.say(sms.last_code())
-    assert shell_user.keys == ["removal.owner_proven", "removal.ask_reason"]
+    assert shell_user.keys == ["removal.owner_proven", "follow.auto_added", "removal.ask_reason"]
 
 
 def test_an_sms_from_the_registered_mobile_is_proof_enough(

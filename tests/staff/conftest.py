@@ -1,4 +1,5 @@
-"""Fixtures for staff tests: a subscriber's review and removal requests, the backend CLI.
+"""Fixtures for staff tests: a subscriber's review and removal requests, the backend CLI, notices
+sent by the real bot to the fake Bot API.
 
 The dialog engine, a subscription, a subscriber and `hire` are shared fixtures (tests/conftest.py).
 """

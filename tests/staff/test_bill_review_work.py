@@ -61,6 +61,7 @@ def test_upheld_with_a_corrected_bill_then_closed(
         NoticeKind.UNDER_REVIEW,
         NoticeKind.RESULT_CORRECTED,
         NoticeKind.CLOSED,
+        NoticeKind.FEEDBACK,  # how it went, asked once it is closed
     ]
 
 
@@ -87,6 +88,7 @@ def test_rejected_with_a_reason_and_an_explanation(
     assert request.corrected_bill_id is None
     notice = session.exec(select(Notice).where(Notice.kind == NoticeKind.RESULT_REJECTED)).one()
     assert notice.params["explanation"].startswith("عکس کنتور")
+    assert notice.params["rejection"] == "reading_correct"  # said in words: staff.rejection.*
     reviewer.say(f"/close {review}")
     assert request_of(session, review).status == RequestStatus.CLOSED
 
@@ -176,6 +178,8 @@ def test_staff_are_told_where_a_command_belongs(review: str, hire: Hire, session
     technician = hire(StaffRole.FIELD_TECHNICIAN)
     assert technician.run("/nosuchcommand") == ["staff.unknown_command", "menu.prompt"]
     assert "/staffhelp" in technician.text()
+    technician.run("/fee 1234567890 1000")  # finance's and supervisors': both named, as said
+    assert "کارشناس مالی و سرپرست" in technician.text()
     assert technician.run(f"/decide {review} upheld 100000") == [
         "staff.not_your_role",
         "menu.prompt",
@@ -242,7 +246,7 @@ def test_each_role_sees_only_the_personal_data_it_needs(
         member.say(f"/show {review}")
         seen[role] = member.text()
 
-    mobile, address = "+989121234567", "کوچه ۱۲"
+    mobile, address = "09121234567", "کوچه ۱۲"  # the mobile as Iranians write it
     assert "0499370899" in seen[StaffRole.SUPERVISOR] and "0499370899" in seen[StaffRole.ADMIN]
     for role in (StaffRole.BILLING_REVIEWER, StaffRole.FIELD_TECHNICIAN, StaffRole.FINANCE):
         assert "0499370899" not in seen[role] and "******0899" in seen[role]

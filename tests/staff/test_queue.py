@@ -86,7 +86,7 @@ def test_queue_is_paginated_and_filtered(
     reviewer.say(f"/take {codes[3]}")
     reviewer.say("/queue")
     assert shown(reviewer) == [codes[3]]
-    assert "سپرده به من (۱)" in reviewer.text() and "بدون کارشناس (۶)" in reviewer.text()
+    assert "ارجاع‌شده به من (۱)" in reviewer.text() and "ارجاع‌نشده (۶)" in reviewer.text()
     reviewer.press("staff_q:s:unassigned")
     assert len(shown(reviewer)) == QUEUE_PAGE_SIZE and codes[3] not in shown(reviewer)
 
@@ -107,7 +107,7 @@ def test_overdue_lists_a_request_past_its_deadline(
     item = supervisor.answer.replies[-1].text.params["rest"]
     assert item.key == "staff.queue.item_overdue"
     supervisor.say(f"/show {review}")
-    assert "مهلت گام فعلی گذشته است" in supervisor.text()
+    assert "مهلت مرحله فعلی گذشته است" in supervisor.text()
 
 
 def test_notices_shows_what_was_sent_and_how_it_went(

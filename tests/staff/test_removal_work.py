@@ -1,5 +1,10 @@
 """Staff carrying a permanent removal through every step, and recording payments once."""
 
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from backend.actions import answer_terms, pending_payment_of, record_payment, subscriber_actor
@@ -11,8 +16,11 @@ from backend.constants import (
     RequestStatus,
     StaffRole,
 )
-from backend.models import Notice, Payment, Subscription, utcnow
+from backend.db import session_scope
+from backend.models import Notice, Payment, Staff, Subscription, utcnow
 from backend.settings import Settings
+from backend.staff import record_desk_payment
+from backend.workflows import Refused
 from dialogs.staff import METHOD_PREFIX
 from tests.factories import add_subscription
 from tests.helpers.filing import history_of, request_of
@@ -165,3 +173,58 @@ def test_a_receipt_pays_one_payment_of_one_request(
     assert payments(session, second) == before
     assert request_of(session, second).status == S.FEE_ANNOUNCED
     assert finance.run(f"/paid {first} P2-1 in_person") == ["staff.paid_already"]  # as before
+
+
+def test_two_desks_typing_one_receipt_at_once_pay_one_request(
+    engine: sa.Engine, hire: Hire, session: Session, subscription: Subscription, settings: Settings
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite every writing transaction takes the database's write lock first")
+    first = file_removal(session, subscription, settings)
+    second = file_removal(session, add_subscription(session, file_number=48215), settings)
+    finance = hire(StaffRole.FINANCE)
+    for code in (first, second):
+        finance.confirmed(f"/fee {code} 900000")
+    staff = session.get(Staff, finance.staff_id)
+    assert staff is not None
+
+    def record(code: str, db: Session) -> None:
+        record_desk_payment(
+            db,
+            request_of(db, code),
+            staff,
+            provider_ref="P7-1",
+            method=PaymentMethod.BANK,
+            now=utcnow(),
+            settings=settings,
+        )
+
+    outcome: list[str] = []
+
+    def second_desk() -> None:
+        try:
+            with session_scope(engine) as db:
+                record(second, db)
+            outcome.append("paid")
+        except Refused as refused:
+            outcome.append(refused.code)
+
+    with session_scope(engine) as db:
+        record(first, db)  # recorded, not yet committed, when the second desk types it
+        other = threading.Thread(target=second_desk)
+        other.start()
+        deadline = time.monotonic() + 10
+        while not outcome and not _waits_for_a_lock(engine):
+            assert time.monotonic() < deadline, "the second desk neither waited nor finished"
+            time.sleep(0.01)
+    other.join(10)
+    assert outcome == ["reference_used"]
+    assert [p[1:] for p in payments(session, second)] == [(PaymentStatus.PENDING, None, None)]
+
+
+def _waits_for_a_lock(engine: sa.Engine) -> bool:
+    with engine.connect() as connection:
+        waiting = connection.exec_driver_sql(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        )
+        return bool(waiting.scalar_one())

@@ -9,13 +9,13 @@ from sqlmodel import Session
 
 from backend.actions import SYSTEM, subscriber_actor
 from backend.constants import Channel, EventAction, RequestStatus
-from backend.identifiers import mask_mobile
 from backend.models import Bill
 from backend.tracking import find_tracking_code
 from locales.values import PLAIN, Code, Msg, Rials, render
 from tests.helpers.filing import history_of, request_of
+from tests.helpers.pdf import pdf_text
 from tests.helpers.samples import SHELL_METER_PHOTO as JPEG
-from tests.helpers.shell import DEMO_BILL_ID, Shell, run_shell
+from tests.helpers.shell import DEMO_BILL_ID, Shell, after, run_shell
 from tests.helpers.subscribers import console_sms
 from tests.staff.conftest import run_backend
 
@@ -76,10 +76,10 @@ def test_staff_added_on_the_command_line_bind_and_work_in_the_shell(
         out = shell.close()
     assert said("phone.staff_bound", name="مینا رضایی", role=REVIEWER) in out
     queue = out.split("> /queue")[1].split(f"> /show {code}")[0]
-    assert "بدون کارشناس — همه خدمات: ۱ درخواست" in queue
-    assert code in queue and "بررسی صورت‌حساب" in queue
+    assert "ارجاع‌نشده — همه خدمات: ۱ درخواست" in queue
+    assert code in queue and "اعتراض به صورت‌حساب" in queue
     shown = out.split(f"> /show {code}")[1]
-    assert f"درخواست \u2066{code}\u2069 — بررسی صورت‌حساب" in shown
+    assert f"درخواست \u2066{code}\u2069 — اعتراض به صورت‌حساب" in shown
     assert "مشترک: " in shown  # a billing reviewer sees the name, not the mobile
     assert "تلفن همراه" not in shown
     assert "ثبت درخواست — مشترک" in shown and "مدارک پیوست: ۱" in shown
@@ -88,11 +88,6 @@ def test_staff_added_on_the_command_line_bind_and_work_in_the_shell(
 def said(key: str, **params: object) -> str:
     """A message as the terminal chat prints it (Persian, plain text)."""
     return render(Msg(key, params), "fa", PLAIN)
-
-
-def after(out: str, typed: str) -> str:
-    """What the terminal chat printed in answer to the line `typed`."""
-    return out.split(f"> {typed}\n", 1)[1].split("\n> ", 1)[0]
 
 
 def file_review_in_shell(shell: Shell, photo: Path, bill_choice: str, nth: int) -> str:
@@ -150,6 +145,9 @@ def test_a_review_upheld_corrected_and_closed_and_one_rejected_in_one_terminal_s
             f"/decide {rejected} rejected reading_correct {explanation}",
             said("staff.confirm.send"),
             f"/close {rejected}",
+            "/as local",  # the subscriber who filed both: each code typed at the menu
+            upheld,
+            rejected,
         ]
         for line in script:
             shell.send(line)
@@ -157,7 +155,7 @@ def test_a_review_upheld_corrected_and_closed_and_one_rejected_in_one_terminal_s
         out = shell.close()
     assert shell.process.returncode == 0, out
 
-    code_sent = said("phone.staff_code_prompt", phone=Code(mask_mobile("+989351112233")), minutes=5)
+    code_sent = said("phone.staff_code_prompt", phone=Code("0935***2233"), minutes=5)
     assert code_sent in after(out, "/contact +989351112233")
     assert said("phone.staff_bound", name="مینا رضایی", role=REVIEWER) in out
     assert said("staff.taken", code=Code(upheld)) in after(out, f"/take {upheld}")
@@ -196,6 +194,7 @@ def test_a_review_upheld_corrected_and_closed_and_one_rejected_in_one_terminal_s
             original.subscription_id,
             original.period,
         )
+        payment_id = corrected.payment_id
 
         assert history_of(session, rejected) == [
             (A.SUBMITTED, S.SUBMITTED, SUBSCRIBER),
@@ -208,6 +207,20 @@ def test_a_review_upheld_corrected_and_closed_and_one_rejected_in_one_terminal_s
         assert (request.decision_reason, request.decision_note) == ("reading_correct", explanation)
         assert request.corrected_bill_id is None
     db.dispose()
+
+    # The subscriber reads the outcome itself: both amounts, both IDs to pay with, the bill.
+    shown = after(out, upheld)
+    assert "اعتراض شما پذیرفته شد" in shown, shown
+    assert "۲٬۰۲۷٬۰۰۰ ریال" in shown and "۱٬۵۰۰٬۰۰۰ ریال" in shown
+    assert f"\u2066{DEMO_BILL_ID}\u2069" in shown and f"\u2066{payment_id}\u2069" in shown
+    printed = re.search(rf"\(file\) corrected-bill-{upheld}\.pdf: (\S+)", shown)
+    assert printed is not None, shown
+    paper = pdf_text(Path(printed.group(1)).read_bytes())
+    for words in ("صورت‌حساب اصلاح‌شده", "۱٬۵۰۰٬۰۰۰ ریال", DEMO_BILL_ID, payment_id):
+        assert words in paper, words
+    shown = after(out, rejected)
+    assert "اعتراض شما پذیرفته نشد" in shown and explanation in shown, shown
+    assert said("staff.rejection.reading_correct") in shown and "(file)" not in shown
 
     # The results went out in-process, by the console SMS provider, to the registered mobile.
     texts = [sms["text"] for sms in console_sms(tmp_path / "sms.jsonl")]

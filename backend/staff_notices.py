@@ -1,0 +1,245 @@
+"""Telling staff: a request given to them, one reaching their role's queue, and a step past its
+deadline — its holder once, then (a working day later, at once when nobody holds it) the
+supervisors once.
+
+Each is a row of the outbox written in the transaction of the change that causes it, for the
+staff member's bound messenger accounts (notifications.policy); no request is named on the row,
+so the subscriber's own notices (`/notices CODE`) stay theirs.
+"""
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from backend.constants import (
+    FINAL_STATUSES,
+    AlertLevel,
+    NoticeKind,
+    StaffRole,
+)
+from backend.models import (
+    Conversation,
+    Notice,
+    ServiceRequest,
+    Staff,
+    StaffAlert,
+    StaffBinding,
+    Subscription,
+)
+from backend.permissions import ROLE_COMMANDS, WORKING_ROLES, commands_for
+from backend.workdays import add_working_days, holidays
+from backend.workflows import allowed_actions
+
+OVERDUE_BATCH = 100  # requests one round of the clock looks at; the next round takes the rest
+# A supervisor hears of a held step this long after its deadline (never sooner than a day).
+ESCALATION_WORKING_DAYS = 1
+
+
+def _locale(session: Session, staff: Staff) -> str | None:
+    """The language of the staff member's chat; None for the desk's default."""
+    return session.exec(
+        select(Conversation.locale)
+        .join(
+            StaffBinding,
+            sa.and_(
+                col(StaffBinding.channel) == col(Conversation.channel),
+                col(StaffBinding.external_user_id) == col(Conversation.user_id),
+            ),
+        )
+        .where(StaffBinding.staff_id == staff.id)
+        .order_by(col(StaffBinding.bound_at).desc())
+    ).first()
+
+
+def _tell(
+    session: Session,
+    staff: Staff,
+    kind: NoticeKind,
+    request: ServiceRequest,
+    *,
+    now: datetime,
+    **params: Any,
+) -> None:
+    deadline = request.step_deadline
+    session.add(
+        Notice(
+            kind=kind,
+            params={
+                "staff_id": staff.id,
+                "request_id": request.id,
+                "code": request.tracking_code,
+                "service": request.kind,
+                "step": request.status,
+                "due": deadline.isoformat() if deadline else "",
+                **params,
+            },
+            locale=_locale(session, staff),
+            created_at=now,
+        )
+    )
+
+
+def _actor_id(actor: str) -> int | None:
+    kind, _, number = actor.partition(":")
+    return int(number) if kind == "staff" and number.isdigit() else None
+
+
+def assigned(
+    session: Session, request: ServiceRequest, assignee: Staff, *, by: Staff, now: datetime
+) -> None:
+    """The assignee hears of a request given to them by someone else (not of one they took)."""
+    if assignee.id != by.id:
+        _tell(session, assignee, NoticeKind.STAFF_ASSIGNED, request, now=now, by=by.full_name)
+
+
+def step_reached(session: Session, request: ServiceRequest, *, actor: str, now: datetime) -> None:
+    """After a change that leaves the request with a staff step to do by a deadline: its holder
+    hears of it if they may do it; otherwise the active members of the roles that may (the
+    supervisors, for a step only they do: an approval). Never the one who made the change."""
+    if request.step_deadline is None or request.status in FINAL_STATUSES:
+        return  # it waits on the subscriber, or nothing is left
+    wanted = commands_for(allowed_actions(request))
+    if not wanted:
+        return
+    everyone = session.exec(select(Staff).where(col(Staff.active)).order_by(col(Staff.id))).all()
+    holder = next((s for s in everyone if s.id == request.assignee_id), None)
+    if holder is not None and any(c in ROLE_COMMANDS[holder.role] for c in wanted):
+        told = [holder]
+    else:
+        roles = [
+            r for r in WORKING_ROLES[request.kind] if any(c in ROLE_COMMANDS[r] for c in wanted)
+        ]
+        roles = roles or [StaffRole.SUPERVISOR]
+        told = [s for s in everyone if s.role in roles]
+    for staff in told:
+        if staff.id != _actor_id(actor):
+            _tell(session, staff, NoticeKind.STAFF_QUEUE, request, now=now)
+
+
+def tell_area_supervisors(
+    session: Session, request: ServiceRequest, kind: NoticeKind, *, now: datetime, **params: Any
+) -> None:
+    """The supervisors of the request's area hear of it: its active area heads, or every active
+    supervisor when the area has none."""
+    subscription = session.get(Subscription, request.subscription_id)
+    assert subscription is not None  # subscriptions are never deleted
+    active = select(Staff).where(col(Staff.active)).order_by(col(Staff.id))
+    told = (
+        session.exec(
+            active.where(Staff.role == StaffRole.AREA_HEAD, Staff.area == subscription.area)
+        ).all()
+        or session.exec(active.where(Staff.role == StaffRole.SUPERVISOR)).all()
+    )
+    for staff in told:
+        _tell(session, staff, kind, request, now=now, **params)
+
+
+def overdue_round(session: Session, *, now: datetime) -> int:
+    """Tells of steps past their deadline, each level once; the notices queued.
+
+    One query on the deadline's index finds the requests someone is still to be told of: a held
+    step whose holder was not, or one whose supervisors were not and are due (nobody holds it,
+    or the holder's row says it is time: a working day after the deadline). Each is locked
+    (another clock skips it) and its alert row, unique per step and level, is written with its
+    notices, so neither a restart nor a second clock tells anyone twice.
+    """
+
+    def told(level: AlertLevel, *more: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+        return sa.exists().where(
+            col(StaffAlert.request_id) == col(ServiceRequest.id),
+            col(StaffAlert.deadline) == col(ServiceRequest.step_deadline),
+            col(StaffAlert.level) == level,
+            *more,
+        )
+
+    held = col(ServiceRequest.assignee_id).is_not(None)
+    due = session.exec(
+        select(ServiceRequest)
+        .where(
+            col(ServiceRequest.step_deadline) < now,
+            col(ServiceRequest.status).not_in(list(FINAL_STATUSES)),
+            sa.or_(
+                sa.and_(held, ~told(AlertLevel.HOLDER)),
+                sa.and_(
+                    ~told(AlertLevel.SUPERVISOR),
+                    sa.or_(~held, told(AlertLevel.HOLDER, col(StaffAlert.escalate_at) <= now)),
+                ),
+            ),
+        )
+        .order_by(col(ServiceRequest.step_deadline))
+        .limit(OVERDUE_BATCH)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not due:
+        return 0
+    days_off = holidays(session)
+    supervisors = session.exec(
+        select(Staff)
+        .where(Staff.role == StaffRole.SUPERVISOR, col(Staff.active))
+        .order_by(col(Staff.id))
+    ).all()
+    queued = 0
+    for request in due:
+        assert request.step_deadline is not None  # the query's
+        holder = session.get(Staff, request.assignee_id) if request.assignee_id else None
+        if holder is not None and not holder.active:
+            holder = None  # deactivated: nobody to tell but the supervisors, at once
+        escalate_at = now
+        if request.assignee_id is not None:
+            if holder is not None:
+                escalate_at = add_working_days(
+                    request.step_deadline, ESCALATION_WORKING_DAYS, days_off
+                )
+            if _alert(session, request, AlertLevel.HOLDER, now, escalate_at=escalate_at):
+                if holder is not None:
+                    _tell(session, holder, NoticeKind.STAFF_OVERDUE, request, now=now)
+                    queued += 1
+            else:  # told before: when the supervisors are due is on that row
+                escalate_at = _escalation_of(session, request) or now
+        if escalate_at <= now and _alert(session, request, AlertLevel.SUPERVISOR, now):
+            name = holder.full_name if holder else ""
+            for supervisor in supervisors:
+                _tell(
+                    session, supervisor, NoticeKind.STAFF_ESCALATED, request, now=now, holder=name
+                )
+                queued += 1
+    return queued
+
+
+def _alert(
+    session: Session,
+    request: ServiceRequest,
+    level: AlertLevel,
+    now: datetime,
+    *,
+    escalate_at: datetime | None = None,
+) -> bool:
+    """Records that `level` was told of the request's step; False if it was already."""
+    assert request.id is not None and request.step_deadline is not None
+    try:
+        with session.begin_nested():
+            session.add(
+                StaffAlert(
+                    request_id=request.id,
+                    deadline=request.step_deadline,
+                    level=level,
+                    created_at=now,
+                    escalate_at=escalate_at,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _escalation_of(session: Session, request: ServiceRequest) -> datetime | None:
+    return session.exec(
+        select(StaffAlert.escalate_at).where(
+            StaffAlert.request_id == request.id,
+            StaffAlert.deadline == request.step_deadline,
+            StaffAlert.level == AlertLevel.HOLDER,
+        )
+    ).first()
