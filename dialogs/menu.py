@@ -1,7 +1,12 @@
 """The main menu and the language choice."""
 
 from backend.constants import SubscriptionStatus
-from backend.identifiers import InvalidIdentifier, parse_electricity_bill_id
+from backend.identifiers import (
+    CHECKSUM,
+    NOT_ELECTRICITY,
+    InvalidIdentifier,
+    parse_electricity_bill_id,
+)
 from backend.service_requests import find_request, find_subscription, keep_filing_language
 from backend.tracking import find_tracking_code
 from channels.replies import Button, Reply
@@ -58,12 +63,17 @@ class MenuStep(Step):
         # be done with it (ten digits that read as both are a tracking code only if a request
         # has it: the look-up is made only then, an SMS look-up being the desk's busiest path).
         code = find_tracking_code(text)
-        bill_id = _bill_id_in(text)
+        try:
+            bill_id, mistyped = parse_electricity_bill_id(text), None
+        except InvalidIdentifier as error:
+            bill_id, mistyped = None, error.reason
         if code and (bill_id is None or find_request(ctx.session, tracking_code=code)):
             show_request_status(ctx, code)
             ctx.go(states.MENU)
         elif bill_id is not None:
             _offer_bill_id(ctx, bill_id)
+        elif mistyped in (CHECKSUM, NOT_ELECTRICITY):  # a bill ID's shape: say what is wrong
+            ctx.retry(f"review.bill_id_{mistyped}")
         else:
             ctx.retry("input.use_buttons")
 
@@ -75,13 +85,6 @@ class MenuStep(Step):
         else:
             ctx.say("start.welcome")
         ctx.go(states.MENU)
-
-
-def _bill_id_in(text: str) -> str | None:
-    try:
-        return parse_electricity_bill_id(text)
-    except InvalidIdentifier:
-        return None
 
 
 def _offer_bill_id(ctx: Context, bill_id: str) -> None:

@@ -101,6 +101,16 @@ def test_an_unknown_bill_id_at_the_menu_says_so(user: ChatUser) -> None:
     assert user.keys == ["review.bill_id_unknown", "menu.prompt"]
 
 
+def test_a_mistyped_bill_id_at_the_menu_says_which_way(user: ChatUser) -> None:
+    valid = make_bill_id(12345678, 774)  # 13 digits: no tracking code's length
+    user.say(valid[:-1] + str((int(valid[-1]) + 1) % 10))  # one digit off
+    assert user.keys == ["review.bill_id_checksum", "menu.prompt"]
+    user.say(make_bill_id(12345678, 774, service_type=1))  # a water bill's
+    assert user.keys == ["review.bill_id_not_electricity", "menu.prompt"]
+    user.say("سلام")
+    assert user.keys == ["input.use_buttons", "menu.prompt"]
+
+
 def test_a_removed_connections_bill_id_at_the_menu_offers_only_its_requests(
     user: ChatUser, session: Session, subscription: Subscription
 ) -> None:
