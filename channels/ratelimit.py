@@ -49,7 +49,9 @@ PACE_SHARE = 2
 
 # Gives back the slots of calls answered since the last call to Redis (ARGV from `first`:
 # window_ms, then member, ms since its answer, ...): each frees one window after its answer, and
-# an answered call ends a run of bare 429s (strikes).
+# an answered call ends a run of bare 429s (strikes). `now` is passed rounded up (the scripts'
+# clock is in whole milliseconds, rounded down): a slot freed even a fraction of a millisecond
+# early lets the caller waiting for it send closer to the old call than the platform allows.
 _GIVE_BACK = """
 local function give_back(slots, strikes, first, now)
   if #ARGV <= first then return end
@@ -73,7 +75,7 @@ _ACQUIRE = (
     + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-give_back(KEYS[1], KEYS[5], 8, now)
+give_back(KEYS[1], KEYS[5], 8, now + 1)
 local interactive = ARGV[5] == '1'
 local paused = redis.call('PTTL', KEYS[2])
 if paused > 0 then return paused end
@@ -107,7 +109,7 @@ _RELEASE = (
     + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-give_back(KEYS[1], KEYS[2], 1, now)
+give_back(KEYS[1], KEYS[2], 1, now + 1)
 return 0
 """
 )
