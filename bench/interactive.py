@@ -640,7 +640,7 @@ def count_extra(bench: Bench, target: Target, run: Run, users: list[int]) -> Non
     run.extra_replies = max(0, received - counted)
 
 
-def close_open_reviews(db_url: str) -> int:
+def close_open_reviews(db_url: str, bill_ids: list[str]) -> int:
     import sqlalchemy as sa
 
     from backend.constants import FINAL_STATUSES, RequestKind, RequestStatus
@@ -651,9 +651,11 @@ def close_open_reviews(db_url: str) -> int:
             result = connection.execute(
                 sa.text(
                     "UPDATE service_request SET status = :closed "
-                    "WHERE kind = :kind AND NOT (status = ANY(:final))"
+                    "WHERE kind = :kind AND NOT (status = ANY(:final)) AND subscription_id IN "
+                    "(SELECT id FROM subscription WHERE bill_id = ANY(:bill_ids))"
                 ),
                 {
+                    "bill_ids": bill_ids,
                     "closed": RequestStatus.CLOSED.value,
                     "kind": RequestKind.BILL_REVIEW.value,
                     "final": [status.value for status in FINAL_STATUSES],
@@ -688,7 +690,7 @@ async def run_filing(
 ) -> Run:
     run = Run("filing", target.name, users * len(FILING_STEPS))
     if target.name == "desk":
-        await asyncio.to_thread(close_open_reviews, world.db_url)
+        await asyncio.to_thread(close_open_reviews, world.db_url, world.bill_ids)
     expected = cal.filing_replies if target.name == "desk" else dict.fromkeys(FILING_STEPS, 1)
     subscriptions = len(world.bill_ids)
     filers = [
@@ -1081,10 +1083,15 @@ def drop_database(admin_url: str, name: str) -> None:
 def demo_bill_ids(db_url: str) -> list[str]:
     import sqlalchemy as sa
 
+    from backend import demo
+
     engine = sa.create_engine(db_url)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(sa.text("SELECT bill_id FROM subscription ORDER BY id"))
+            # The demo's subscriptions: on a larger database seeded after the demo
+            # (bench/province.py), still its first ones.
+            query = sa.text("SELECT bill_id FROM subscription ORDER BY id LIMIT :n")
+            rows = connection.execute(query, {"n": demo.SUBSCRIPTIONS})
             return [str(bill_id) for (bill_id,) in rows]
     finally:
         engine.dispose()
@@ -1357,6 +1364,11 @@ def main() -> None:
         help="how long a /start or SMS run goes on posting (filings always finish)",
     )
     parser.add_argument("--start-attempts", type=int, default=3)
+    parser.add_argument(
+        "--database",
+        help="an existing database, migrated and seeded with the demo first (bench/province.py's"
+        " desk_province): used as it is and kept, instead of a fresh demo database",
+    )
     parser.add_argument("--floor-server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor_server:
@@ -1376,6 +1388,17 @@ def main() -> None:
     logs = ROOT / "var" / "bench"
     logs.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    if args.database:
+        subprocess.run(
+            [sys.executable, "-m", "backend", "migrate"],
+            env={**base_env(), "DATABASE_URL": args.database},
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        asyncio.run(bench_main(args, sizes, args.database, logs))
+        print(f"\ntook {time.monotonic() - started:.0f} s", flush=True)
+        return
     name, url = create_database(admin_url)
     try:
         env = {**base_env(), "DATABASE_URL": url}
