@@ -740,28 +740,33 @@ async def run_sms(
         return run
     per_sender = min(per_sender, len(codes))  # a sender's look-ups are all different texts
     numbers = [bench.new_sender() for _ in range(senders)]
-    # Round-robin over the senders: a sender's next look-up is far behind its last one.
-    queue = [
-        (numbers[j], codes[(j * per_sender + k) % len(codes)], k)
-        for k in range(per_sender)
-        for j in range(senders)
+    # Each client has senders of its own, taken round-robin: a sender's look-ups never overlap
+    # (a reply is matched to its look-up by the sender's count of replies), and its next one
+    # comes after the client's other senders'.
+    queues = [
+        [
+            (numbers[j], codes[(j * per_sender + k) % len(codes)], k)
+            for k in range(per_sender)
+            for j in range(i, senders, CLIENTS)
+        ]
+        for i in range(CLIENTS)
     ]
-    queue.reverse()
-    run.planned = len(queue)
+    run.planned = sum(len(queue) for queue in queues)
     check = target.name == "desk"
 
     stop_at = time.monotonic() + bench.budget
 
-    async def client() -> None:
-        while queue and time.monotonic() < stop_at:
-            sender, code, variant = queue.pop()
+    async def client(queue: list[tuple[str, str, int]]) -> None:
+        for sender, code, variant in queue:
+            if time.monotonic() >= stop_at:
+                return
             await bench.look_up(
                 target, run, sender, lookup_text(code, variant), code if check else None
             )
 
     async def work() -> None:
         retries = bench.retries
-        await asyncio.gather(*(client() for _ in range(CLIENTS)))
+        await asyncio.gather(*(client(queue) for queue in queues))
         run.retries = bench.retries - retries
 
     await with_cpu(target, run, work, bench)
