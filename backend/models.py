@@ -128,7 +128,7 @@ class ServiceRequest(SQLModel, table=True):
     channel: Channel = Field(sa_type=sa.String(20))
     channel_user_id: str = Field(max_length=64)
     subscription_id: int = Field(foreign_key="subscription.id", index=True)
-    disputed_bill_id: int | None = Field(default=None, foreign_key="bill.id")
+    disputed_bill_id: int | None = Field(default=None, foreign_key="bill.id", index=True)
     reason: str = Field(max_length=30)
     description: str = Field(max_length=2000)
     created_at: datetime = created_at_field()

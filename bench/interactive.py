@@ -382,12 +382,14 @@ class Bench:
         self.slots = asyncio.Semaphore(CLIENTS)
         self.ids = itertools.count(1)
         self.sender_prefix = f"{secrets.randbelow(900) + 100}"  # this run's senders: 0912PPPnnnn
+        # This run's users (a kept database, --database, has the earlier runs' users too).
+        self.first_user = 80_000_000 + secrets.randbelow(10_000) * 100_000
         self.retries = 0
         self.post_errors: Counter[str] = Counter()
         self.budget = math.inf  # seconds a /start or SMS run may go on taking new updates
 
     def new_user(self) -> int:
-        return 80_000_000 + next(self.ids)
+        return self.first_user + next(self.ids)
 
     def new_sender(self) -> str:
         return f"0912{self.sender_prefix}{next(self.ids) % 10_000:04d}"
@@ -638,6 +640,20 @@ def count_extra(bench: Bench, target: Target, run: Run, users: list[int]) -> Non
     counted = sum(s.replies for s in run.samples)
     received = sum(bench.api.inbox.count((target.token, user)) for user in users)
     run.extra_replies = max(0, received - counted)
+
+
+def forget_earlier_runs(db_url: str) -> None:
+    """A kept database remembers the updates of earlier runs, whose ids this run uses again (the
+    fake Bot API counts from the same first id, the users are numbered alike): forgotten, or
+    every update would be answered as a redelivery, with nothing."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM processed_event")
+    finally:
+        engine.dispose()
 
 
 def close_open_reviews(db_url: str, bill_ids: list[str]) -> int:
@@ -1401,6 +1417,7 @@ def main() -> None:
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        forget_earlier_runs(args.database)
         asyncio.run(bench_main(args, sizes, args.database, logs))
         print(f"\ntook {time.monotonic() - started:.0f} s", flush=True)
         return
