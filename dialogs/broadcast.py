@@ -29,8 +29,8 @@ from channels.sms.text import parts_needed
 from dialogs import states
 from dialogs.engine import Context, Step
 from dialogs.events import IncomingFile
-from dialogs.staff import stacked_lines
-from locales.values import Msg, render, tehran_date
+from dialogs.staff import listed, stacked_lines
+from locales.values import Code, Msg, render, tehran_date
 
 TEXT_MAX_CHARS = 1000
 CSV_MAX_BYTES = 5 * 1024 * 1024
@@ -372,7 +372,8 @@ class FeedersStep(ComposeStep):
         )
         unknown = [feeder for feeder in wanted if feeder not in known]
         if not wanted or unknown:
-            ctx.retry("broadcast.feeders_unknown", feeders="، ".join(unknown))
+            named = listed([Code(feeder) for feeder in unknown]) if unknown else ""
+            ctx.retry("broadcast.feeders_unknown", feeders=named)
             return
         feeders = tuple(dict.fromkeys(wanted))
         _audience_chosen(ctx, Audience(AudienceKind.FEEDERS, feeders=feeders))

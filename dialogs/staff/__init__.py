@@ -5,7 +5,7 @@ button flows, `lines` the pieces their replies share.
 """
 
 from dialogs.staff.commands import HANDLERS, run_staff_command
-from dialogs.staff.lines import stacked_lines
+from dialogs.staff.lines import listed, stacked_lines
 from dialogs.staff.steps import (
     CONFIRM_CANCEL,
     CONFIRM_SEND,
@@ -27,6 +27,7 @@ __all__ = [
     "REJECTED",
     "STEPS",
     "UPHELD",
+    "listed",
     "run_staff_command",
     "stacked_lines",
 ]

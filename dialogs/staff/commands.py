@@ -25,7 +25,7 @@ from channels.replies import Reply
 from dialogs import states
 from dialogs.engine import Context
 from dialogs.staff import words
-from dialogs.staff.lines import code_of, role_list, stacked_lines, statement_line
+from dialogs.staff.lines import code_of, listed, role_list, stacked_lines, statement_line
 from dialogs.staff.show import history_page, show
 from locales.values import Code, Digits, Msg, Rials
 
@@ -134,7 +134,7 @@ def _next_commands(staff: Staff, request: ServiceRequest) -> Msg:
     mine = [command for command in mine if rules.may(staff, command[1:].partition(" ")[0])]
     if not mine:
         return Msg("refused.next_none")
-    return Msg("refused.next", {"commands": Code("، ".join(mine))})
+    return Msg("refused.next", {"commands": listed([Code(command) for command in mine])})
 
 
 def staff_draft(ctx: Context, request: ServiceRequest, **values: Any) -> None:

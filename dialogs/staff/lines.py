@@ -17,8 +17,9 @@ def stacked_lines(messages: Sequence[Msg]) -> Msg:
     return joined
 
 
-def listed(messages: Sequence[Msg]) -> Msg:
-    """Messages one after another on one line, separated as a list is (at least one)."""
+def listed(messages: Sequence[Msg | Code]) -> Msg | Code:
+    """Messages (or codes) one after another on one line, separated as a list is in the reader's
+    language (at least one)."""
     *head, joined = messages
     for message in reversed(head):
         joined = Msg("staff.role_list", {"first": message, "rest": joined})

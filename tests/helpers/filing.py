@@ -1,8 +1,12 @@
 """Filing requests as subscribers do in the dialogs, and reading them back from the database."""
 
+from datetime import timedelta
+
 from sqlmodel import Session, col, select
 
-from backend.models import Bill, RequestEvent, ServiceRequest, Subscription
+from backend.constants import Channel, ReviewReason
+from backend.models import Bill, RequestEvent, ServiceRequest, Subscription, utcnow
+from backend.service_requests import file_bill_review
 from tests.helpers.chat import ChatUser
 
 
@@ -32,3 +36,25 @@ def history_of(session: Session, code: str) -> list[tuple[str, str | None, str]]
     query = select(RequestEvent).where(RequestEvent.request_id == request.id)
     events = session.exec(query.order_by(col(RequestEvent.id))).all()
     return [(event.action, event.to_status, event.actor) for event in events]
+
+
+def file_reviews(session: Session, subscription: Subscription, count: int) -> list[str]:
+    """Reviews filed a day apart, the oldest (nearest deadline) first; their codes."""
+    bills = session.exec(select(Bill).where(Bill.subscription_id == subscription.id)).all()
+    now = utcnow()
+    codes = []
+    for index in range(count):
+        request = file_bill_review(
+            session,
+            channel=Channel.TELEGRAM,
+            channel_user_id="1001",
+            bill=bills[index % len(bills)],
+            reason=ReviewReason.HIGH_CONSUMPTION,
+            description="مصرف زیاد",
+            documents=[],
+            now=now - timedelta(days=count - index),
+            review_working_days=30,
+        )
+        codes.append(request.tracking_code)
+    session.commit()
+    return codes

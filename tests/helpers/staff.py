@@ -12,6 +12,7 @@ from backend.notices import opened_params
 from backend.settings import Settings
 from dialogs.events import EventKind
 from dialogs.staff import CONFIRM_SEND
+from locales.values import Msg
 from tests.helpers.chat import ChatUser
 
 
@@ -80,3 +81,10 @@ class StaffChat(ChatUser):
 
 
 Hire = Callable[..., StaffChat]
+
+
+def lines_of(message: Msg) -> list[Msg]:
+    """The lines of a stacked staff message (dialogs.staff.lines.stacked_lines)."""
+    if message.key != "staff.lines":
+        return [message]
+    return [message.params["first"], *lines_of(message.params["rest"])]

@@ -13,11 +13,11 @@ from backend.models import Bill, Staff, Subscription, utcnow
 from backend.service_requests import file_bill_review
 from backend.settings import Settings
 from backend.staff import working_days_late
-from locales.values import Msg
+from dialogs.staff import listed
+from locales.values import PLAIN, Code, Msg, render
 from tests.helpers.filing import request_of
-from tests.helpers.staff import Hire
+from tests.helpers.staff import Hire, lines_of
 from tests.staff.conftest import file_removal, run_backend
-from tests.staff.test_show import lines_of
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 
@@ -141,3 +141,11 @@ def test_the_staff_admin_commands_list_deactivate_and_change_roles(tmp_path: Pat
         staff = session.exec(select(Staff)).one()
         assert (staff.role, staff.active) == ("finance", False)
     db.dispose()
+
+
+def test_listed_codes_are_separated_as_the_readers_language_separates_a_list() -> None:
+    commands = listed([Code("/take 1234567890"), Code("/decide 1234567890")])
+    english, persian = render(commands, "en", PLAIN), render(commands, "fa", PLAIN)
+    assert ", " in english and "،" not in english
+    assert "، " in persian
+    assert all("/take 1234567890" in text for text in (english, persian))

@@ -7,9 +7,8 @@ from backend.constants import StaffRole
 from backend.models import Customer, Subscription
 from locales.values import Code, Msg
 from tests.factories import add_subscription
-from tests.helpers.staff import Hire, StaffChat
-from tests.staff.test_queue import file_reviews
-from tests.staff.test_show import lines_of
+from tests.helpers.filing import file_reviews
+from tests.helpers.staff import Hire, StaffChat, lines_of
 
 NATIONAL_ID = "0012345679"  # its check digit is right; 0012345678's is not
 

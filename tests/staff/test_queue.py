@@ -4,35 +4,12 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from backend.constants import Channel, DeliveryState, NoticeKind, ReviewReason, StaffRole
-from backend.models import Bill, Notice, NoticeDelivery, Subscription, utcnow
-from backend.service_requests import file_bill_review
+from backend.constants import Channel, DeliveryState, NoticeKind, StaffRole
+from backend.models import Notice, NoticeDelivery, Subscription, utcnow
 from backend.staff import QUEUE_PAGE_SIZE
 from dialogs.staff import QUEUE_SHOW
-from tests.helpers.filing import request_of
+from tests.helpers.filing import file_reviews, request_of
 from tests.helpers.staff import Hire, StaffChat
-
-
-def file_reviews(session: Session, subscription: Subscription, count: int) -> list[str]:
-    """Reviews filed a day apart, the oldest (nearest deadline) first; their codes."""
-    bills = session.exec(select(Bill).where(Bill.subscription_id == subscription.id)).all()
-    now = utcnow()
-    codes = []
-    for index in range(count):
-        request = file_bill_review(
-            session,
-            channel=Channel.TELEGRAM,
-            channel_user_id="1001",
-            bill=bills[index % len(bills)],
-            reason=ReviewReason.HIGH_CONSUMPTION,
-            description="مصرف زیاد",
-            documents=[],
-            now=now - timedelta(days=count - index),
-            review_working_days=30,
-        )
-        codes.append(request.tracking_code)
-    session.commit()
-    return codes
 
 
 def shown(chat: StaffChat) -> list[str]:

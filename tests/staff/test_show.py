@@ -10,16 +10,9 @@ from channels.replies import Reply
 from locales.values import HTML, PLAIN, Msg, render
 from tests.helpers.chat import ChatUser
 from tests.helpers.filing import request_of
-from tests.helpers.staff import Hire, StaffChat
+from tests.helpers.staff import Hire, StaffChat, lines_of
 
 TELEGRAM_LIMIT = 4096  # characters of one message
-
-
-def lines_of(message: Msg) -> list[Msg]:
-    """The lines of a stacked staff message (dialogs.staff.lines.stacked_lines)."""
-    if message.key != "staff.lines":
-        return [message]
-    return [message.params["first"], *lines_of(message.params["rest"])]
 
 
 def replies(chat: StaffChat) -> list[Reply]:
