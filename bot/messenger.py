@@ -4,7 +4,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 
 import sqlalchemy as sa
@@ -26,12 +26,14 @@ from channels.keyboards import keyboard
 from channels.metrics import UPDATE_SECONDS
 from channels.registry import Messenger
 from channels.render import split_text
+from channels.replies import Reply
 from dialogs.engine import APOLOGY, Answer, DialogEngine
 from dialogs.events import Event, EventKind, FetchFailed, FileTooLarge, IncomingFile
 from locales.values import Msg, render
 
 log = logging.getLogger(__name__)
 DOWNLOAD_TIMEOUT = 120  # seconds for getFile and a 20 MB download
+PARAGRAPH = "\n\n"  # between replies sent as one message
 
 
 class KeyedLocks:
@@ -216,8 +218,7 @@ class MessengerAdapter:
         is raised: the answer stays with the event, and its redelivery sends it again."""
         messenger, user_id = self.messenger, event.user_id
         try:
-            for reply in answer.replies:
-                text = render(reply.text, answer.locale, messenger.markup)
+            for reply, text in messages(answer, messenger):
                 parts = split_text(text, messenger.max_text)
                 for number, part in enumerate(parts, start=1):
                     last = number == len(parts)  # the buttons go with the last part
@@ -265,3 +266,24 @@ class MessengerAdapter:
             await call
         except TelegramBadRequest as error:
             log.debug("ignored: %s", error)
+
+
+def messages(answer: Answer, messenger: Messenger) -> Iterator[tuple[Reply, str]]:
+    """The answer's replies, each with its text; bare replies (no keyboard, no files) are
+    joined to the next as its first paragraphs where they fit one message: a greeting and
+    the menu, or a refusal and the question asked again, read as one and cost one call."""
+    markup, limit = messenger.markup, messenger.max_text
+    held: tuple[Reply, str] | None = None  # bare replies waiting for the next one
+    for number, reply in enumerate(answer.replies, start=1):
+        text = render(reply.text, answer.locale, markup)
+        if held is not None:
+            if len(held[1]) + len(PARAGRAPH) + len(text) <= limit:
+                text = held[1] + PARAGRAPH + text
+            else:
+                yield held
+            held = None
+        bare = not (reply.buttons or reply.files or reply.request_contact)
+        if bare and number < len(answer.replies):
+            held = reply, text
+        else:
+            yield reply, text

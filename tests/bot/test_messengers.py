@@ -88,6 +88,15 @@ def test_an_unparsable_update_is_skipped_and_polling_goes_on(
     assert "menu:review" in user.buttons()
 
 
+def test_start_is_answered_with_one_message_the_greeting_above_the_menu(
+    fake_api: FakeBotAPI, polling_bots: None
+) -> None:
+    user = MessengerUser(fake_api, TELEGRAM_TOKEN, 7020)
+    [reply] = user.say("/start")
+    assert reply["text"].startswith("سلام!") and "خوش آمدید" in reply["text"]
+    assert "menu:review" in user.buttons()
+
+
 def test_the_same_update_delivered_twice_is_handled_once(
     fake_api: FakeBotAPI, polling_bots: None
 ) -> None:
