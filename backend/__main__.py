@@ -3,7 +3,7 @@
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import jdatetime
@@ -41,6 +41,9 @@ from backend.importers import (
     import_subscriptions,
 )
 from backend.models import Counter, Staff, utcnow
+from backend.outage_schedule import import_planned_outages
+from backend.self_readings import export_readings
+from backend.services import startup_problem
 from backend.settings import Environment, get_settings, local_zone
 from backend.staff import (
     ROLE_WORDS,
@@ -306,6 +309,31 @@ def run_counters_step(args: argparse.Namespace) -> int:
     return _counter_command("step not recorded", step)
 
 
+def run_outages_import(args: argparse.Namespace) -> int:
+    def importer(session: Session, path: Path) -> ImportResult:
+        return import_planned_outages(session, path, now=utcnow())
+
+    return _import(importer, args.file)
+
+
+def run_readings_export(args: argparse.Namespace) -> int:
+    days = [_jalali_date(typed) for typed in (args.start, args.end)]
+    for flag, typed, day in zip(("--from", "--to"), (args.start, args.end), days, strict=True):
+        if isinstance(day, str):
+            print(f"{flag} {typed}: {day}", file=sys.stderr)
+            return 2
+    start, end = days
+    assert isinstance(start, date) and isinstance(end, date)
+    try:
+        with session_scope() as session, args.out.open("w", encoding="utf-8", newline="") as out:
+            count = export_readings(session, out, start=start, end=end)
+    except OSError as exc:
+        print(f"cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"exported: {count} self-reading(s) to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Every command is declared here: its arguments and the function that runs it (`run`)."""
     parser = argparse.ArgumentParser(
@@ -409,6 +437,32 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--document", type=Path, help="the scanned signed agreement")
     command.add_argument("--signed-on", help="the agreement's date, Jalali YYYY/MM/DD")
     command.set_defaults(run=run_counters_step)
+
+    outages = commands.add_parser("outages", help="the planned-outage schedule").add_subparsers(
+        dest="outages_command", required=True, metavar="OUTAGES_COMMAND"
+    )
+    command = outages.add_parser(
+        "import",
+        help="enter a dispatch centre's schedule, without broadcasting it (all rows or none)",
+        description="Columns: feeder or city (and area), date (Jalali YYYY/MM/DD), start and "
+        "end (HH:MM), reason; see docs/import-formats.md.",
+    )
+    command.add_argument("file", type=Path, help="the CSV file (UTF-8)")
+    command.set_defaults(run=run_outages_import)
+
+    readings = commands.add_parser("readings", help="subscribers' own meter readings")
+    readings_commands = readings.add_subparsers(
+        dest="readings_command", required=True, metavar="READINGS_COMMAND"
+    )
+    command = readings_commands.add_parser(
+        "export",
+        help="the self-readings sent in a span of days, as CSV for the billing system",
+        description="Columns: see docs/import-formats.md (Self-readings export).",
+    )
+    command.add_argument("--from", dest="start", required=True, help="first day, Jalali YYYY/MM/DD")
+    command.add_argument("--to", dest="end", required=True, help="last day, Jalali YYYY/MM/DD")
+    command.add_argument("--out", type=Path, required=True, help="the CSV file to write")
+    command.set_defaults(run=run_readings_export)
     return parser
 
 
@@ -421,6 +475,9 @@ def _schema_is_current() -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
+    if (problem := startup_problem()) is not None:
+        print(problem, file=sys.stderr)
+        return 2
     # Everything but the two commands that migrate works on the schema: a clean or an old
     # database gets what to do, not a traceback about a missing table.
     if run not in (run_migrate, run_seed_demo) and not _schema_is_current():

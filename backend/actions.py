@@ -585,7 +585,8 @@ def record_payment(
     now: datetime,
     settings: Settings,
 ) -> bool:
-    """Marks a payment paid and moves its request on, exactly once: False if it already was.
+    """Marks a payment paid and moves its request on (a bill's: the bill paid), exactly once:
+    False if it already was.
 
     The payment row is locked, so two callbacks for one payment cannot both move the request.
     """
@@ -604,6 +605,12 @@ def record_payment(
     payment.recorded_by = actor
     payment.paid_at = now
     session.add(payment)
+    if payment.bill_id is not None:
+        bill = session.get(Bill, payment.bill_id, with_for_update=True)
+        assert bill is not None  # bills are never deleted
+        bill.paid_at = bill.paid_at or now
+        session.add(bill)
+        return True
     request = session.get(ServiceRequest, payment.request_id, with_for_update=True)
     assert request is not None
     action = (

@@ -12,6 +12,7 @@ from backend.broadcast_audience import Audience
 from backend.constants import BroadcastChannels, BroadcastStatus, BroadcastTopic, DeliveryState
 from backend.models import Broadcast
 from backend.models import BroadcastDelivery as Delivery
+from backend.outage_schedule import schedule_broadcast
 
 OUTAGE_KEY = "broadcast.outage"
 TEXT_KEY = "broadcast.text"
@@ -64,6 +65,8 @@ def create_broadcast(
     )
     session.add(broadcast)
     session.flush()
+    if message_key == OUTAGE_KEY:  # kept as the schedule too, for «خاموشی‌های برنامه‌ریزی‌شده»
+        schedule_broadcast(session, broadcast)
     broadcast_id = broadcast.id
     assert broadcast_id is not None
     # Jobs read the row, so they may only be queued once it is committed.

@@ -8,6 +8,9 @@ class Channel(StrEnum):
     BALE = "bale"
     SMS = "sms"
     SHELL = "shell"
+    # A pishkhan counter that filed a request on a subscriber's behalf (seed 002): no chat of
+    # its own; the request's notices go to the subscriber (notifications.policy).
+    COUNTER = "counter"
 
 
 # The channels that are messenger bots (the channel layer's registry describes each).
@@ -127,6 +130,7 @@ class StaffRole(StrEnum):
 class PaymentPurpose(StrEnum):
     COLLECTION_FEE = "collection_fee"
     FINAL_STATEMENT = "final_statement"
+    BILL = "bill"  # a consumption bill, paid online from «صورت‌حساب من»
 
 
 class PaymentStatus(StrEnum):
@@ -154,6 +158,9 @@ class OtpPurpose(StrEnum):
 
     MOBILE = "mobile"  # the sender holds a subscription's registered mobile (a removal)
     STAFF = "staff"  # the sender holds a staff member's phone: their account is bound to them
+    # The subscriber at a pishkhan counter consents to its operator filing for them (and, for a
+    # removal, so proves they hold the registered mobile): read out from their phone.
+    COUNTER = "counter"
 
 
 class NoticeKind(StrEnum):
@@ -175,6 +182,9 @@ class NoticeKind(StrEnum):
     CLOSED = "closed"
     # A code proving a mobile (backend.otp): by SMS to that mobile, often before any request.
     ONE_TIME_CODE = "one_time_code"
+    # The same, for a counter's operator to file on the subscriber's behalf: says which counter
+    # asks and for what, since the subscriber reads it out to them.
+    COUNTER_CODE = "counter_code"
     # To each admin by SMS: a messenger account was bound to a staff member (backend.staff).
     STAFF_BOUND = "staff_bound"
     # A final statement voided and issued again, corrected, before it was paid.
@@ -191,6 +201,17 @@ class NoticeKind(StrEnum):
     # To the area's supervisors: a score of 1 or 2, and the comment that came with it.
     STAFF_LOW_SCORE = "staff_low_score"
     STAFF_LOW_SCORE_COMMENT = "staff_low_score_comment"
+    # To the area's head: a pishkhan counter's lifecycle step past its deadline (no request).
+    STAFF_COUNTER_OVERDUE = "staff_counter_overdue"
+    # To a manager who asked for it (backend.reports): the weekly report, Saturday morning.
+    STAFF_WEEKLY_REPORT = "staff_weekly_report"
+    # To a chat (backend.outages): a planned outage starts in an hour, as it asked; an outage
+    # it reported is over.
+    OUTAGE_REMINDER = "outage_reminder"
+    INCIDENT_RESOLVED = "incident_resolved"
+    # A step of a service defined as data (backend.services): its text is the catalog's
+    # `service.notice.<the action's notice>`.
+    SERVICE_STEP = "service_step"
 
 
 STAFF_NOTICES = frozenset(
@@ -201,13 +222,20 @@ STAFF_NOTICES = frozenset(
         NoticeKind.STAFF_ESCALATED,
         NoticeKind.STAFF_LOW_SCORE,
         NoticeKind.STAFF_LOW_SCORE_COMMENT,
+        NoticeKind.STAFF_COUNTER_OVERDUE,
+        NoticeKind.STAFF_WEEKLY_REPORT,
     }
 )
+
+# Notices to one chat with no request behind it: `to_channel` and `to_user` in their params,
+# their language on the row; by SMS to the bill ID's registered mobile where no bot reaches.
+CHAT_NOTICES = frozenset({NoticeKind.OUTAGE_REMINDER, NoticeKind.INCIDENT_RESOLVED})
 
 
 ESSENTIAL_NOTICES = frozenset(
     {
         NoticeKind.ONE_TIME_CODE,
+        NoticeKind.COUNTER_CODE,
         NoticeKind.STAFF_BOUND,
         NoticeKind.RESULT_CORRECTED,
         NoticeKind.RESULT_REJECTED,
@@ -216,6 +244,7 @@ ESSENTIAL_NOTICES = frozenset(
         NoticeKind.STATEMENT,
         NoticeKind.STATEMENT_CORRECTED,
         NoticeKind.CLEARANCE,
+        NoticeKind.SERVICE_STEP,
     }
 )
 
@@ -257,6 +286,31 @@ class BroadcastStatus(StrEnum):
     SENDING = "sending"
     DONE = "done"
     CANCELLED = "cancelled"
+
+
+class OutageSource(StrEnum):
+    """Where a planned outage's schedule entry came from."""
+
+    BROADCAST = "broadcast"  # a planned-outage broadcast composed by staff
+    IMPORT = "import"  # a dispatch centre's CSV, entered without broadcasting
+
+
+class OutageProblem(StrEnum):
+    """What a subscriber reports is wrong (as 121 asks)."""
+
+    NO_POWER = "no_power"
+    ONE_PHASE = "one_phase"
+    WIRE_DOWN = "wire_down"  # a fallen wire or sparks: dangerous
+    OTHER = "other"
+
+
+# Answered first with the safety advice and the 121 number.
+DANGEROUS_PROBLEMS = frozenset({OutageProblem.WIRE_DOWN})
+
+
+class IncidentStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
 
 
 class CounterStatus(StrEnum):

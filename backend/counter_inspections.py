@@ -2,13 +2,13 @@
 item by item (pausable; last visit's failures first, re-checked), and the scores, whose formula
 is written here once."""
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session, col, select
 
 from backend.constants import (
@@ -56,51 +56,97 @@ class ChecklistError(ValueError):
 # --- The checklist ---
 
 
-def _items(data: dict[str, Any]) -> list[tuple[str, str, str, int, ChecklistAnswer]]:
-    """(key, topic, text, weight, expected) in the file's order, checked."""
-    items = []
-    for group in data["topics"]:
-        for item in group["items"]:
-            weight = int(item["weight"])
-            if weight < 1:
-                raise ChecklistError(f"item {item['key']}: the weight must be at least 1")
-            expected = ChecklistAnswer(item["expected"])
-            if expected == NA:
-                raise ChecklistError(f"item {item['key']}: the expected answer is yes or no")
-            items.append((item["key"], group["topic"], item["text"], weight, expected))
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str = Field(min_length=1, max_length=40)
+    text_fa: str = Field(min_length=1, max_length=500)
+    text_en: str = Field(min_length=1, max_length=500)
+    weight: int = Field(ge=1)
+    expected: Literal[ChecklistAnswer.YES, ChecklistAnswer.NO]  # never "not applicable"
+
+
+class _Topic(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    topic_fa: str = Field(min_length=1, max_length=100)
+    topic_en: str = Field(min_length=1, max_length=100)
+    items: list[_Item] = Field(min_length=1)
+
+
+class _ChecklistFile(BaseModel):
+    """A checklist file's schema: every text in Persian and English."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(min_length=1, max_length=40)
+    version: int = Field(ge=1)
+    title_fa: str = Field(min_length=1, max_length=200)
+    title_en: str = Field(min_length=1, max_length=200)
+    topics: list[_Topic] = Field(min_length=1)
+
+
+# An item as stored and compared: (key, topic_fa, topic_en, text_fa, text_en, weight, expected).
+_ItemRow = tuple[str, str, str, str, str, int, ChecklistAnswer]
+
+
+def read_checklist_file(path: Path) -> tuple[_ChecklistFile, list[_ItemRow]]:
+    """The file checked against the schema, and its items in order; ChecklistError says what
+    is wrong and where."""
+    try:
+        data = _ChecklistFile.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError) as error:
+        raise ChecklistError(f"{path.name}: {error}") from None
+    items = [
+        (i.key, t.topic_fa, t.topic_en, i.text_fa, i.text_en, i.weight, ChecklistAnswer(i.expected))
+        for t in data.topics
+        for i in t.items
+    ]
     keys = [item[0] for item in items]
     if len(set(keys)) != len(keys):
-        raise ChecklistError("an item key repeats")
-    return items
+        raise ChecklistError(f"{path.name}: an item key repeats")
+    return data, items
+
+
+def _stored_row(item: ChecklistItem) -> _ItemRow:
+    return (
+        item.key,
+        item.topic,
+        item.topic_en,
+        item.text,
+        item.text_en,
+        item.weight,
+        item.expected,
+    )
 
 
 def install_checklist(session: Session, path: Path = DEFAULT_CHECKLIST) -> Checklist:
     """The checklist version the file holds, stored once. A version is never rewritten (past
     visits were scored on it): a changed file must carry a new version number."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    items = _items(data)
-    code, version = str(data["code"]), int(data["version"])
+    data, items = read_checklist_file(path)
     stored = session.exec(
-        select(Checklist).where(Checklist.code == code, Checklist.version == version)
+        select(Checklist).where(Checklist.code == data.code, Checklist.version == data.version)
     ).first()
     if stored is not None:
-        if [(i.key, i.topic, i.text, i.weight, i.expected) for i in items_of(session, stored)] != (
-            items
-        ):
-            raise ChecklistError(f"{code} version {version} is stored with other items")
+        if [_stored_row(item) for item in items_of(session, stored)] != items:
+            raise ChecklistError(f"{data.code} version {data.version} is stored with other items")
         return stored
-    checklist = Checklist(code=code, version=version, title=data["title"])
+    checklist = Checklist(
+        code=data.code, version=data.version, title=data.title_fa, title_en=data.title_en
+    )
     session.add(checklist)
     session.flush()
     assert checklist.id is not None
-    for position, (key, topic, text, weight, expected) in enumerate(items):
+    for position, (key, topic, topic_en, text, text_en, weight, expected) in enumerate(items):
         session.add(
             ChecklistItem(
                 checklist_id=checklist.id,
                 position=position,
                 key=key,
                 topic=topic,
+                topic_en=topic_en,
                 text=text,
+                text_en=text_en,
                 weight=weight,
                 expected=expected,
             )
@@ -128,7 +174,7 @@ def _answers(session: Session, visit: Inspection) -> dict[int, InspectionAnswer]
     return {answer.item_id: answer for answer in session.exec(query)}
 
 
-def _finished_visits(session: Session, counter: Counter) -> list[Inspection]:
+def finished_visits(session: Session, counter: Counter) -> list[Inspection]:
     """The counter's finished visits, the latest first."""
     query = select(Inspection).where(
         Inspection.counter_id == counter.id, Inspection.status == InspectionStatus.DONE
@@ -136,24 +182,31 @@ def _finished_visits(session: Session, counter: Counter) -> list[Inspection]:
     return list(session.exec(query.order_by(col(Inspection.finished_at).desc())))
 
 
+def open_visit_at(session: Session, counter: Counter) -> Inspection | None:
+    """The counter's visit not finished yet, in progress or paused: one at a time."""
+    query = select(Inspection).where(
+        Inspection.counter_id == counter.id, Inspection.status != InspectionStatus.DONE
+    )
+    return session.exec(query).first()
+
+
 def start_visit(
     session: Session, counter: Counter, inspector: Staff, *, now: datetime
 ) -> Inspection:
     """The visit this inspector has open at the counter (resumed), or a new one on the current
-    checklist: announced by the area's head, unannounced by an HQ inspector."""
+    checklist: announced by the area's head, unannounced by an HQ inspector. A visit someone
+    else has open is theirs to finish. The caller holds the counter's row (counter_by_code)."""
     if inspector.role not in (StaffRole.AREA_HEAD, StaffRole.HQ_INSPECTOR) or not (
         may_see_counter(session, inspector, counter)
     ):
         raise Refused("inspection_not_yours")
     if counter.status not in VISIBLE_STATUSES:
-        raise Refused("counter_wrong_status", status=counter.status)
-    open_visit = session.exec(
-        select(Inspection).where(
-            Inspection.counter_id == counter.id,
-            Inspection.inspector_id == inspector.id,
-            Inspection.status != InspectionStatus.DONE,
-        )
-    ).first()
+        raise Refused("counter_wrong_status", status=CounterStatus(counter.status))
+    open_visit = open_visit_at(session, counter)
+    if open_visit is not None and open_visit.inspector_id != inspector.id:
+        other = session.get(Staff, open_visit.inspector_id)
+        assert other is not None
+        raise Refused("inspection_open_by_other", name=other.full_name, since=open_visit.started_at)
     if open_visit is not None:
         open_visit.status = InspectionStatus.IN_PROGRESS
         open_visit.paused_at = None
@@ -185,6 +238,26 @@ def passed(item: ChecklistItem, answer: InspectionAnswer) -> bool:
     return answer.answer == item.expected
 
 
+def answer_meaning(item: ChecklistItem, *, passes: bool) -> ChecklistAnswer:
+    """The answer that passes the item (its expected one), or the one that fails it."""
+    if passes:
+        return item.expected
+    return ChecklistAnswer.NO if item.expected == ChecklistAnswer.YES else ChecklistAnswer.YES
+
+
+def failed_items(session: Session, visit: Inspection) -> dict[str, InspectionAnswer]:
+    """By item key: the visit's answers that failed their item (not applicable never fails)."""
+    checklist = session.get(Checklist, visit.checklist_id)
+    assert checklist is not None
+    answers = _answers(session, visit)
+    failed = {}
+    for item in items_of(session, checklist):
+        answer = answers.get(_id(item.id))
+        if answer is not None and answer.answer != NA and not passed(item, answer):
+            failed[item.key] = answer
+    return failed
+
+
 def _failed_last_time(session: Session, visit: Inspection) -> dict[str, InspectionAnswer]:
     """By item key: what failed on the counter's visit finished before this one began (on
     whatever checklist version)."""
@@ -192,21 +265,11 @@ def _failed_last_time(session: Session, visit: Inspection) -> dict[str, Inspecti
     assert counter is not None
     earlier = (
         v
-        for v in _finished_visits(session, counter)
+        for v in finished_visits(session, counter)
         if v.id != visit.id and v.finished_at is not None and v.finished_at <= visit.started_at
     )
     previous = next(earlier, None)
-    if previous is None:
-        return {}
-    checklist = session.get(Checklist, previous.checklist_id)
-    assert checklist is not None
-    answers = _answers(session, previous)
-    failed = {}
-    for item in items_of(session, checklist):
-        answer = answers.get(_id(item.id))
-        if answer is not None and answer.answer != NA and not passed(item, answer):
-            failed[item.key] = answer
-    return failed
+    return {} if previous is None else failed_items(session, previous)
 
 
 def visit_items(session: Session, visit: Inspection) -> list[VisitItem]:
@@ -234,7 +297,7 @@ def answer_item(
 ) -> InspectionAnswer:
     """Records (or corrects) the answer to an item while the visit is in progress."""
     if visit.status != InspectionStatus.IN_PROGRESS:
-        raise Refused("inspection_not_in_progress", status=visit.status)
+        raise Refused("inspection_not_in_progress", status=InspectionStatus(visit.status))
     if item.checklist_id != visit.checklist_id:
         raise Refused("inspection_wrong_item")
     assert visit.id is not None and item.id is not None
@@ -251,7 +314,7 @@ def answer_item(
 
 def pause_visit(session: Session, visit: Inspection, *, now: datetime) -> None:
     if visit.status != InspectionStatus.IN_PROGRESS:
-        raise Refused("inspection_not_in_progress", status=visit.status)
+        raise Refused("inspection_not_in_progress", status=InspectionStatus(visit.status))
     visit.status, visit.paused_at = InspectionStatus.PAUSED, now
     session.add(visit)
     session.flush()
@@ -260,7 +323,7 @@ def pause_visit(session: Session, visit: Inspection, *, now: datetime) -> None:
 def finish_visit(session: Session, visit: Inspection, *, now: datetime) -> None:
     """Closes the visit once every item has an answer (not applicable is one)."""
     if visit.status != InspectionStatus.IN_PROGRESS:
-        raise Refused("inspection_not_in_progress", status=visit.status)
+        raise Refused("inspection_not_in_progress", status=InspectionStatus(visit.status))
     left = sum(1 for entry in visit_items(session, visit) if entry.answer is None)
     if left:
         raise Refused("inspection_unanswered", count=left)
@@ -311,7 +374,7 @@ def counter_score(session: Session, counter: Counter, *, now: datetime) -> Count
     its recent requests filed completely; either part alone when the other has nothing yet."""
     scores = [
         score
-        for visit in _finished_visits(session, counter)[:RECENT_VISITS]
+        for visit in finished_visits(session, counter)[:RECENT_VISITS]
         if (score := visit_score(session, visit).score) is not None
     ]
     visits = sum(scores) / len(scores) if scores else None

@@ -82,7 +82,7 @@ def find_transition(counter: Counter, action: CounterAction) -> CounterTransitio
     for transition in TRANSITIONS:
         if transition.action == action and counter.status in transition.sources:
             return transition
-    raise Refused("counter_wrong_status", status=counter.status)
+    raise Refused("counter_wrong_status", status=S(counter.status))
 
 
 def allowed_actions(counter: Counter) -> list[CounterAction]:

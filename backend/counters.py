@@ -1,5 +1,6 @@
 """Pishkhan counters' records (seed 002): adding and importing them, their operators, the services
-delegated to them, and who may see which counters and which requests (the one scope rule)."""
+delegated to them, who may see which counters and which requests (the one scope rule), and
+the counters at work in a city (what subscribers are shown)."""
 
 import re
 from collections.abc import Collection, Mapping
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
+from backend.broadcast_audience import place_key
 from backend.constants import CounterAction, CounterStatus, RequestKind, StaffRole
 from backend.counter_workflow import Paper, record_event, record_introduction
 from backend.identifiers import normalize_code, normalize_text, strip_invisible, to_ascii_digits
@@ -90,7 +92,12 @@ def refusal_words(refused: Refused) -> str:
 
 
 class CounterError(ValueError):
-    """A counter record that cannot be made as given; the message says why."""
+    """A counter record that cannot be made as given; the message says why, `field` (one of
+    CounterDetails' fields, or "") which detail it is about, for the bots to say it in words."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -108,14 +115,14 @@ def parse_phone(text: str) -> str:
     cleaned = _PHONE_SEPARATORS.sub("", to_ascii_digits(strip_invisible(text)))
     match = _PHONE.fullmatch(cleaned)
     if match is None:
-        raise CounterError(f"not a phone number with its area code: {text}")
+        raise CounterError(f"not a phone number with its area code: {text}", "phone")
     return "0" + match.group(1)
 
 
 def parse_code(text: str) -> str:
     code = normalize_code(text)
     if not _CODE.fullmatch(code):
-        raise CounterError(f"not an office code (3 to 20 digits): {text}")
+        raise CounterError(f"not an office code (3 to 20 digits): {text}", "code")
     return code
 
 
@@ -136,12 +143,15 @@ def parse_kinds(text: str) -> list[RequestKind]:
     return kinds
 
 
-def _text(value: str, what: str, max_length: int) -> str:
+def _text(value: str, field: str, max_length: int) -> str:
     text = normalize_text(value)
+    what = field.replace("_", "'s ")  # manager_name: "manager's name"
     if not text:
-        raise CounterError(f"the {what} is empty")
+        raise CounterError(f"the {what} is empty", field)
     if len(text) > max_length:
-        raise CounterError(f"the {what} is too long ({len(text)} characters, at most {max_length})")
+        raise CounterError(
+            f"the {what} is too long ({len(text)} characters, at most {max_length})", field
+        )
     return text
 
 
@@ -156,7 +166,7 @@ def check_details(
         area=_text(area, "area", 100),
         address=_text(address, "address", 500),
         phone=parse_phone(phone),
-        manager_name=_text(manager_name, "manager's name", 200),
+        manager_name=_text(manager_name, "manager_name", 200),
     )
 
 
@@ -215,7 +225,7 @@ def delegate(
     """The services the counter may file become exactly `kinds` (form 7-2, edited by the
     company); an event records the new list. Returns it."""
     if counter.status in CLOSED_STATUSES:
-        raise Refused("counter_wrong_status", status=counter.status)
+        raise Refused("counter_wrong_status", status=S(counter.status))
     wanted = set(kinds)
     current = {
         row.kind: row
@@ -251,7 +261,7 @@ def add_operator(
     if staff.role != R.COUNTER_OPERATOR or not staff.active:
         raise Refused("counter_not_operator")
     if counter.status in CLOSED_STATUSES:
-        raise Refused("counter_wrong_status", status=counter.status)
+        raise Refused("counter_wrong_status", status=S(counter.status))
     staff.counter_id = counter.id
     session.add(staff)
     record_event(
@@ -265,15 +275,22 @@ def operators_of(session: Session, counter: Counter) -> list[Staff]:
     return list(session.exec(query.order_by(col(Staff.full_name))))
 
 
-def counter_for_filing(session: Session, operator: Staff, kind: RequestKind) -> Counter:
-    """The counter an operator files `kind` for; Refused when they may not (no counter, a
-    counter not at work, or one not delegated the service)."""
+def filing_counter(session: Session, operator: Staff) -> Counter:
+    """The counter an operator files at; Refused when they file nowhere (no counter, or a
+    counter not at work)."""
     if operator.role != R.COUNTER_OPERATOR or not operator.active or operator.counter_id is None:
         raise Refused("counter_not_operator")
     counter = session.get(Counter, operator.counter_id)
     assert counter is not None
     if counter.status != S.ACTIVE:
-        raise Refused("counter_not_active", status=counter.status)
+        raise Refused("counter_not_active", status=S(counter.status))
+    return counter
+
+
+def counter_for_filing(session: Session, operator: Staff, kind: RequestKind) -> Counter:
+    """The counter an operator files `kind` for; Refused when they may not (no counter, a
+    counter not at work, or one not delegated the service)."""
+    counter = filing_counter(session, operator)
     if kind not in services_of(session, counter):
         raise Refused("counter_not_delegated", kind=kind)
     return counter
@@ -402,3 +419,23 @@ def import_counters(
 
 def all_counters(session: Session) -> list[Counter]:
     return list(session.exec(select(Counter).order_by(col(Counter.code))))
+
+
+# --- What subscribers see: the counters at work in a city ---
+
+
+def _active(session: Session) -> list[Counter]:
+    query = select(Counter).where(Counter.status == S.ACTIVE)
+    return list(session.exec(query.order_by(col(Counter.city), col(Counter.name))))
+
+
+def active_cities(session: Session) -> list[str]:
+    """The cities with a counter at work, in order."""
+    return sorted({counter.city for counter in _active(session)})
+
+
+def active_counters_in(session: Session, city: str) -> list[Counter]:
+    """The counters at work in the city named, however it is typed (Arabic ي and ك, spaces or
+    ZWNJ, as broadcasts match places)."""
+    key = place_key(city)
+    return [counter for counter in _active(session) if key and place_key(counter.city) == key]

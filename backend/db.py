@@ -23,8 +23,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # it); one in steady use is not: a ping on every checkout was a round trip per transaction.
 PING_AFTER_IDLE = 1.0  # seconds
 # Connections a process keeps: enough for the web process's handler threads, each holding one
-# while it handles an event (bot.web.HANDLER_THREADS), and its event loop's own (/healthz).
-POOL_SIZE = 10
+# while it handles an event (bot.web.HANDLER_THREADS and bot.sms_web.SMS_THREADS), and its
+# event loop's own (/healthz). Opened only as they are needed: a worker keeps one or two.
+POOL_SIZE = 26
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -88,6 +89,18 @@ def session_scope(engine: sa.Engine | None = None) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back if it raises."""
     with Session(engine or get_engine(), expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def lock_until_commit(session: Session, space: int, key: str) -> None:
+    """Until this transaction ends, no other may take the same (space, key): for a check
+    and a write that two transactions could otherwise both pass (two desks recording one
+    receipt, two reports opening two incidents). On SQLite every writing transaction holds
+    the database's write lock from its start already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+            {"space": space, "key": key},
+        )
 
 
 @contextmanager

@@ -15,7 +15,8 @@ from backend.settings import local_zone
 SEED = 1405
 COMPANY_CODE = 774  # the demo distribution company's code inside every bill ID
 SUBSCRIPTIONS = 30
-BILLS_PER_SUBSCRIPTION = 6
+# A year and one period: the latest bill has the same season a year before to be compared with.
+BILLS_PER_SUBSCRIPTION = 7
 # The demo's "today", fixed so that every run makes the same bills: the latest bill is the last
 # bi-monthly period whose readings were all taken before it.
 REFERENCE_DATE = jdatetime.date(1405, 7, 25).togregorian()
@@ -141,6 +142,7 @@ class _DemoBill:
     payment_id: str
     due_date: date
     paid_at: datetime | None
+    tariff: str
 
 
 @dataclass(frozen=True)
@@ -316,11 +318,14 @@ def _bills(
     reading_day = rng.randint(1, LAST_READING_DAY)
     reading = rng.randint(3_000, 60_000)
     reading_date = _reading_date(*_previous_period(*periods[0]), reading_day)
-    bills = []
+    # The oldest bill came to the demo later: drawn apart, so that the rest stays as it was.
+    oldest = random.Random(f"{SEED}:{bill_id}")
+    bills: list[_DemoBill] = []
     for year, period in periods:
+        draw = oldest if not bills else rng
         current_date = _reading_date(year, period, reading_day)
         days = (current_date - reading_date).days
-        kwh = round(monthly_kwh * days / 30 * SEASON[period] * rng.uniform(0.85, 1.15))
+        kwh = round(monthly_kwh * days / 30 * SEASON[period] * draw.uniform(0.85, 1.15))
         latest = (year, period) == periods[-1]
         if suspicious and latest:
             kwh = round(kwh * SUSPICIOUS_FACTOR)
@@ -339,7 +344,8 @@ def _bills(
                 amount_rials=amount,
                 payment_id=make_payment_id(amount, year, period, bill_id),
                 due_date=due,
-                paid_at=None if unpaid else _paid_at(rng, current_date, due),
+                paid_at=None if unpaid else _paid_at(draw, current_date, due),
+                tariff=tariff,
             )
         )
         reading, reading_date = reading + kwh, current_date

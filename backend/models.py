@@ -17,10 +17,13 @@ from backend.constants import (
     CounterReason,
     CounterStatus,
     DeliveryState,
+    IncidentStatus,
     InspectionKind,
     InspectionStatus,
     NoticeKind,
     OtpPurpose,
+    OutageProblem,
+    OutageSource,
     PaymentMethod,
     PaymentPurpose,
     PaymentStatus,
@@ -116,6 +119,10 @@ class Bill(SQLModel, table=True):
     paid_at: datetime | None = optional_time_field()
     corrects_bill_id: int | None = Field(default=None, foreign_key="bill.id")
     created_at: datetime = created_at_field()
+    # The tariff the bill was charged at (None: the billing system did not say), and whether
+    # its current reading was estimated (علی‌الحساب) rather than read off the meter.
+    tariff: str | None = Field(default=None, max_length=20)
+    estimated: bool = False
 
 
 class ServiceRequest(SQLModel, table=True):
@@ -154,6 +161,9 @@ class ServiceRequest(SQLModel, table=True):
     # Filed at a pishkhan counter by its operator on the subscriber's behalf (seed 002).
     counter_id: int | None = Field(default=None, foreign_key="counter.id", index=True)
     filed_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    # A service defined as data (backend.services): its questions' answers by key, and what
+    # staff entered at each step by the step's action (an amount, a reading, a text).
+    answers: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class StoredFile(SQLModel):
@@ -305,10 +315,12 @@ class Holiday(SQLModel, table=True):
 
 
 class Payment(SQLModel, table=True):
-    """Money a request asks of the subscriber; paid online, in person or at a bank."""
+    """Money a request asks of the subscriber, or a bill paid online; paid online, in person or
+    at a bank. Exactly one of request_id and bill_id is set."""
 
     id: int | None = Field(default=None, primary_key=True)
-    request_id: int = Field(foreign_key="service_request.id", index=True)
+    request_id: int | None = Field(default=None, foreign_key="service_request.id", index=True)
+    bill_id: int | None = Field(default=None, foreign_key="bill.id", index=True)
     purpose: PaymentPurpose = Field(sa_type=sa.String(30))
     amount_rials: int = Field(sa_type=sa.BigInteger)
     status: PaymentStatus = Field(default=PaymentStatus.PENDING, sa_type=sa.String(20))
@@ -319,6 +331,20 @@ class Payment(SQLModel, table=True):
     recorded_by: str | None = Field(default=None, max_length=100)
     created_at: datetime = created_at_field()
     paid_at: datetime | None = optional_time_field()
+
+
+class PaymentAttempt(SQLModel, table=True):
+    """A transaction a gateway opened for a payment (Zarinpal's authority): its callback must
+    name one of these, so that an authority of another payment cannot pay this one."""
+
+    __tablename__ = "payment_attempt"
+    __table_args__ = (sa.UniqueConstraint("provider", "attempt"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    payment_id: int = Field(foreign_key="payment.id", index=True)
+    provider: str = Field(max_length=20)
+    attempt: str = Field(max_length=100)
+    created_at: datetime = created_at_field()
 
 
 class Notice(SQLModel, table=True):
@@ -462,6 +488,98 @@ class BroadcastDelivery(SQLModel, table=True):
     updated_at: datetime | None = optional_time_field()
 
 
+class PlannedOutage(SQLModel, table=True):
+    """A schedule entry: power off on a feeder, or in a city or an area of it, for a while.
+
+    Written with a planned-outage broadcast (in its transaction) or from a dispatch centre's
+    CSV (backend.outages); subscribers see the coming ones for their bill IDs or a place."""
+
+    __tablename__ = "planned_outage"
+
+    id: int | None = Field(default=None, primary_key=True)
+    feeder: str | None = Field(default=None, max_length=50, index=True)
+    city: str | None = Field(default=None, max_length=100)
+    area: str | None = Field(default=None, max_length=100)
+    starts_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    ends_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    reason: str = Field(max_length=30)  # one of backend.broadcasts.OUTAGE_REASONS, or ""
+    reason_text: str = Field(default="", max_length=200)  # the reason in words otherwise
+    source: OutageSource = Field(sa_type=sa.String(20))
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id")
+    created_at: datetime = created_at_field()
+
+
+class OutageReminder(SQLModel, table=True):
+    """A chat that asked to be told an hour before a planned outage: one row per entry and
+    chat (the unique key), sent once by the clock's round (`sent_at`)."""
+
+    __tablename__ = "outage_reminder"
+    __table_args__ = (sa.UniqueConstraint("outage_id", "channel", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    outage_id: int = Field(foreign_key="planned_outage.id")
+    channel: Channel = Field(sa_type=sa.String(20))
+    user_id: str = Field(max_length=64)
+    # The followed bill ID it was asked for: its registered mobile where no bot reaches.
+    subscription_id: int | None = Field(default=None, foreign_key="subscription.id")
+    place: str = Field(max_length=200)  # where, as the chat asked: its bill's place, or typed
+    created_at: datetime = created_at_field()
+    sent_at: datetime | None = optional_time_field(index=True)
+
+
+class OutageIncident(SQLModel, table=True):
+    """Outage reports on one feeder (or, without a bill ID, one area) grouped while they keep
+    coming (OUTAGE_INCIDENT_WINDOW_MINUTES); staff resolve it, and every reporter is told."""
+
+    __tablename__ = "outage_incident"
+    __table_args__ = (sa.Index("ix_outage_incident_open", "status", "feeder"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feeder: str | None = Field(default=None, max_length=50)
+    city: str = Field(max_length=100)
+    area: str | None = Field(default=None, max_length=100)
+    status: IncidentStatus = Field(sa_type=sa.String(20))
+    opened_at: datetime = created_at_field()
+    last_report_at: datetime = created_at_field()
+    resolved_at: datetime | None = optional_time_field()
+    resolved_by: int | None = Field(default=None, foreign_key="staff.id")
+
+
+class OutageReport(SQLModel, table=True):
+    """One subscriber's report of an outage (as to 121), with its tracking code."""
+
+    __tablename__ = "outage_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tracking_code: str = Field(max_length=10, unique=True)
+    incident_id: int = Field(foreign_key="outage_incident.id", index=True)
+    problem: OutageProblem = Field(sa_type=sa.String(20))
+    channel: Channel = Field(sa_type=sa.String(20))
+    user_id: str = Field(max_length=64)
+    subscription_id: int | None = Field(default=None, foreign_key="subscription.id")
+    # A location shared from the phone, kept with the bill ID or area it was given with.
+    latitude: float | None = None
+    longitude: float | None = None
+    created_at: datetime = created_at_field()
+
+
+class MeterSelfReading(StoredFile, table=True):
+    """A reading the subscriber sent of their own meter (خوداظهاری), with its photo, for the
+    billing system to import (`python -m backend readings export`)."""
+
+    __tablename__ = "meter_self_reading"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tracking_code: str = Field(max_length=10, unique=True)
+    subscription_id: int = Field(foreign_key="subscription.id", index=True)
+    reading: int = Field(ge=0)
+    channel: Channel = Field(sa_type=sa.String(20))
+    user_id: str = Field(max_length=64)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)
+    )
+
+
 class Counter(SQLModel, table=True):
     """A pishkhan counter (دفتر پیشخوان) that files some of the company's services (seed 002);
     its status changes only through backend.counter_workflow."""
@@ -530,7 +648,8 @@ class Checklist(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40)
     version: int
-    title: str = Field(max_length=200)
+    title: str = Field(max_length=200)  # in Persian; the checklist file holds both languages
+    title_en: str = Field(max_length=200)
     created_at: datetime = created_at_field()
 
 
@@ -543,8 +662,10 @@ class ChecklistItem(SQLModel, table=True):
     position: int
     # The same across versions, so a later visit finds the items failed on an earlier one.
     key: str = Field(max_length=40)
-    topic: str = Field(max_length=100)
+    topic: str = Field(max_length=100)  # topic and text in Persian, then in English
+    topic_en: str = Field(max_length=100)
     text: str = Field(max_length=500)
+    text_en: str = Field(max_length=500)
     weight: int
     expected: ChecklistAnswer = Field(sa_type=sa.String(10))
 
@@ -576,3 +697,38 @@ class InspectionAnswer(SQLModel, table=True):
     # The failed answer of the previous visit this one re-checked.
     recheck_of_id: int | None = Field(default=None, foreign_key="inspection_answer.id")
     answered_at: datetime = created_at_field()
+
+
+class CounterAlert(SQLModel, table=True):
+    """That the area's head was told a counter's lifecycle step passed its deadline: once per
+    step (its deadline), by the unique key, however many clocks look (backend.staff_notices)."""
+
+    __tablename__ = "counter_alert"
+    __table_args__ = (sa.UniqueConstraint("counter_id", "deadline"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    counter_id: int = Field(foreign_key="counter.id")
+    deadline: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = created_at_field()
+
+
+class ReportSubscription(SQLModel, table=True):
+    """A manager who asked for the weekly report on Saturday mornings (`/report weekly on`)."""
+
+    __tablename__ = "report_subscription"
+
+    staff_id: int = Field(foreign_key="staff.id", primary_key=True)
+    created_at: datetime = created_at_field()
+
+
+class ReportPush(SQLModel, table=True):
+    """A weekly report queued for a staff member: once a week (the unique key), however many
+    clocks run the round (backend.reports)."""
+
+    __tablename__ = "report_push"
+    __table_args__ = (sa.UniqueConstraint("staff_id", "week"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff.id")
+    week: date  # the Saturday it was pushed on
+    created_at: datetime = created_at_field()

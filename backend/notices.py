@@ -3,11 +3,11 @@
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from backend import sealing
-from backend.constants import ESSENTIAL_NOTICES, NoticeKind
-from backend.models import Notice, ServiceRequest
+from backend.constants import ESSENTIAL_NOTICES, Channel, NoticeKind
+from backend.models import Conversation, Notice, ServiceRequest
 from backend.settings import Settings
 
 # A parameter named `*_sealed` holds a secret (a one-time code) sealed with the server's key:
@@ -63,6 +63,40 @@ def queue_direct_notice(
     )
     session.add(notice)
     session.flush()
+    return notice
+
+
+def queue_chat_notice(
+    session: Session,
+    kind: NoticeKind,
+    *,
+    channel: Channel,
+    user_id: str,
+    subscription_id: int | None,
+    now: datetime,
+    **params: Any,
+) -> Notice:
+    """Adds a notice to one chat with no request behind it (CHAT_NOTICES), read in the chat's
+    language; where no bot reaches that chat it goes by SMS to the registered mobile of
+    `subscription_id` (notifications.policy)."""
+    locale = session.exec(
+        select(Conversation.locale).where(
+            Conversation.channel == channel, Conversation.user_id == user_id
+        )
+    ).first()
+    notice = Notice(
+        kind=kind,
+        essential=kind in ESSENTIAL_NOTICES,
+        params={
+            "to_channel": channel,
+            "to_user": user_id,
+            "subscription_id": subscription_id,
+            **_stored(params),
+        },
+        locale=locale,
+        created_at=now,
+    )
+    session.add(notice)
     return notice
 
 

@@ -5,10 +5,11 @@ import hmac
 import logging
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -25,6 +26,8 @@ CODE_SHAPE = re.compile(rf"[0-9]{{{CODE_DIGITS}}}", re.ASCII)
 HASH_PURPOSE = "otp-hash"
 # Messengers say whether a shared contact is the sender's own; other channels cannot.
 CONTACT_CHANNELS = frozenset({Channel.TELEGRAM, Channel.BALE})
+# A code read out to someone else is sent with words that say to whom and why.
+CODE_NOTICES: Mapping[OtpPurpose, NoticeKind] = {OtpPurpose.COUNTER: NoticeKind.COUNTER_CODE}
 
 
 class Proof(StrEnum):
@@ -100,8 +103,11 @@ def issue_code(
     now: datetime,
     settings: Settings,
     purpose: OtpPurpose = OtpPurpose.MOBILE,
+    about: Mapping[str, Any] | None = None,
 ) -> Issued:
     """A new code for `mobile`, unless it is cooling down or a code went to it moments ago.
+    `about`: what its SMS says the code is for, where its purpose's wording names it (a
+    counter's: the counter and the service, CODE_NOTICES).
 
     Limits are per mobile, not per chat or purpose: many chats, or asking for a removal's code
     and a staff binding's in turn, cannot multiply the guesses or the SMS. The
@@ -126,12 +132,13 @@ def issue_code(
     expires = now + timedelta(minutes=settings.otp_valid_minutes)
     notice = queue_direct_notice(
         session,
-        NoticeKind.ONE_TIME_CODE,
+        CODE_NOTICES.get(purpose, NoticeKind.ONE_TIME_CODE),
         to_mobile=mobile,
         locale=locale,
         now=now,
         code_sealed=seal_param(settings, code, now=now),
         minutes=settings.otp_valid_minutes,
+        **(about or {}),
     )
     session.add(
         OtpChallenge(

@@ -1,4 +1,10 @@
-"""Online payment: a provider makes the payment link and vouches for its callback, recorded once."""
+"""Online payment: a provider makes the payment link and vouches for its callback, recorded once.
+
+The link always opens our own `/pay/<reference>` (payment_link): the dev provider's page, or,
+for a gateway with pages of its own (GatewayProvider; the real ones are in channels/payments/,
+which the web app serves), the start of a transaction there, whose callback must name a
+transaction opened for that payment (PaymentAttempt).
+"""
 
 import re
 import secrets
@@ -15,11 +21,12 @@ from sqlmodel import Session, select
 from backend.actions import record_event, record_payment
 from backend.constants import EventAction, PaymentMethod, PaymentStatus
 from backend.db import session_scope
-from backend.models import Payment, RequestEvent, ServiceRequest
+from backend.models import Payment, PaymentAttempt, RequestEvent, ServiceRequest
 from backend.settings import Settings
 from backend.workflows import Refused
 
 PAY_PATH = "/pay"
+CALLBACK = "callback"  # a gateway returns the payer to PAY_PATH/<reference>/CALLBACK
 
 
 class UnknownPayment(LookupError):
@@ -27,7 +34,21 @@ class UnknownPayment(LookupError):
 
 
 class InvalidCallback(ValueError):
-    """A callback that does not say what became of the payment."""
+    """A callback that does not say what became of the payment, or names a transaction that
+    was never opened for it."""
+
+
+class GatewayUnavailable(RuntimeError):
+    """The gateway did not answer, or refused us (not the payer): nothing was recorded, and
+    the same callback may be tried again."""
+
+
+class PaymentClosed(Exception):
+    """Nothing to open a gateway for: the payment is paid already, or no longer due."""
+
+    def __init__(self, outcome: "CallbackOutcome") -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
 
 
 class CallbackOutcome(StrEnum):
@@ -49,20 +70,38 @@ class PaymentProvider(ABC):
     name: ClassVar[str]
 
     def __init__(self, settings: Settings) -> None:
-        self.base_url = settings.public_base_url.rstrip("/")
+        self.settings = settings
 
     @property
     def actor(self) -> str:
         return f"provider:{self.name}"
 
     @abstractmethod
-    def link(self, payment: Payment) -> str:
-        """The address the subscriber opens to pay."""
-
-    @abstractmethod
     def verify(self, payment: Payment, form: Mapping[str, str]) -> Verdict:
         """What the provider says of a callback; a real gateway is asked over the network, so
         no database session is open while this runs. InvalidCallback if it says nothing."""
+
+
+class GatewayProvider(PaymentProvider):
+    """A real gateway: our link opens a transaction there (start) and sends the payer to its
+    page; its callback names the transaction (attempt_of), which must be one opened for the
+    payment."""
+
+    def callback_url(self, payment: Payment) -> str:
+        return f"{payment_link(self.settings, payment)}/{CALLBACK}"
+
+    @abstractmethod
+    def start(self, payment: Payment) -> str:
+        """Opens a transaction for the payment at the gateway: its id (over the network, with
+        no database session open). GatewayUnavailable when the gateway does not open one."""
+
+    @abstractmethod
+    def page(self, attempt: str) -> str:
+        """The gateway's page where the payer pays the transaction `attempt`."""
+
+    @abstractmethod
+    def attempt_of(self, form: Mapping[str, str]) -> str:
+        """The transaction a callback names; InvalidCallback if it names none."""
 
 
 class DevProvider(PaymentProvider):
@@ -79,9 +118,6 @@ class DevProvider(PaymentProvider):
     def new_attempt() -> str:
         return secrets.token_hex(8)
 
-    def link(self, payment: Payment) -> str:
-        return f"{self.base_url}{PAY_PATH}/{payment.reference}"
-
     def verify(self, payment: Payment, form: Mapping[str, str]) -> Verdict:
         outcome = form.get("outcome")
         if outcome not in ("pay", "fail"):
@@ -92,18 +128,56 @@ class DevProvider(PaymentProvider):
         return Verdict(paid=outcome == "pay", provider_ref=f"dev-{attempt}")
 
 
-PROVIDERS: dict[str, type[PaymentProvider]] = {DevProvider.name: DevProvider}
-
-
-def make_payment_provider(settings: Settings) -> PaymentProvider:
-    name = settings.payment_provider.strip().lower()
-    if name not in PROVIDERS:
-        raise ValueError(f"unknown payment provider {name!r} (known: {', '.join(PROVIDERS)})")
-    return PROVIDERS[name](settings)
+def payment_link(settings: Settings, payment: Payment) -> str:
+    """The address the subscriber opens to pay, whichever the provider: our own page for the
+    payment, which shows the dev page or sends the payer on to the gateway."""
+    return f"{settings.public_base_url.rstrip('/')}{PAY_PATH}/{payment.reference}"
 
 
 def find_payment(session: Session, *, reference: str) -> Payment | None:
     return session.exec(select(Payment).where(Payment.reference == reference)).first()
+
+
+def open_gateway(db: sa.Engine, provider: GatewayProvider, *, reference: str, now: datetime) -> str:
+    """Opens a transaction at the gateway for a payment still due, kept as one of its attempts;
+    the gateway's page to send the payer to. UnknownPayment, PaymentClosed, GatewayUnavailable.
+    """
+    with session_scope(db) as session:
+        payment = find_payment(session, reference=reference)
+    if payment is None:
+        raise UnknownPayment(reference)
+    if payment.status != PaymentStatus.PENDING:
+        paid = payment.status == PaymentStatus.PAID
+        raise PaymentClosed(CallbackOutcome.ALREADY_PAID if paid else CallbackOutcome.NOT_PAYABLE)
+    attempt = provider.start(payment)  # outside any transaction: it is a call to the gateway
+    assert payment.id is not None  # a stored payment
+    with session_scope(db) as session:
+        session.add(
+            PaymentAttempt(
+                payment_id=payment.id, provider=provider.name, attempt=attempt, created_at=now
+            )
+        )
+    return provider.page(attempt)
+
+
+def _check_attempt(
+    db: sa.Engine, provider: PaymentProvider, payment: Payment, form: Mapping[str, str]
+) -> None:
+    """A gateway's callback must name a transaction opened for this very payment: another
+    payment's (of the same amount, say) would otherwise be verified as paying this one."""
+    if not isinstance(provider, GatewayProvider):
+        return
+    attempt = provider.attempt_of(form)
+    with session_scope(db) as session:
+        opened = session.exec(
+            select(PaymentAttempt.id).where(
+                PaymentAttempt.provider == provider.name,
+                PaymentAttempt.attempt == attempt,
+                PaymentAttempt.payment_id == payment.id,
+            )
+        ).first()
+    if opened is None:
+        raise InvalidCallback(f"no such {provider.name} transaction for this payment")
 
 
 def complete_online_payment(
@@ -119,7 +193,8 @@ def complete_online_payment(
     payment is recorded once, and a failed attempt (the provider's id of it) is noted once.
 
     Raises UnknownPayment for a reference we never gave out, InvalidCallback for a callback
-    that says nothing.
+    that says nothing or names another payment's transaction, GatewayUnavailable when the
+    gateway could not be asked.
     """
     with session_scope(db) as session:
         payment = find_payment(session, reference=reference)
@@ -129,6 +204,7 @@ def complete_online_payment(
         return CallbackOutcome.ALREADY_PAID
     if payment.status != PaymentStatus.PENDING:
         return CallbackOutcome.NOT_PAYABLE
+    _check_attempt(db, provider, payment, form)
     verdict = provider.verify(payment, form)  # outside any transaction: it may be slow
     try:
         with session_scope(db) as session:
@@ -163,6 +239,8 @@ def _note_failure(
         return CallbackOutcome.ALREADY_PAID
     if locked.status != PaymentStatus.PENDING:
         return CallbackOutcome.NOT_PAYABLE
+    if payment.request_id is None:  # a bill's: no request whose history staff read
+        return CallbackOutcome.FAILED
     noted = session.exec(
         select(RequestEvent.id).where(
             RequestEvent.request_id == payment.request_id,

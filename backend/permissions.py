@@ -32,24 +32,40 @@ COMMANDS = (
     "correct",
     "settle",
     "close",
+    "act",  # a step of a service defined as data (backend.services): its role decides
     "broadcast",
     "broadcasts",
+    "counters",
+    "counter",
+    "inspect",
+    "counteradd",
+    "counterstep",
+    "onbehalf",
+    "incidents",
+    "resolve",
+    "outages",
+    "report",
+    "export",
 )
 _COMMON = frozenset(
     {"staffhelp", "queue", "overdue", "find", "show", "history", "notices", "note", "verify"}
 )
 ROLE_COMMANDS: Mapping[StaffRole, frozenset[str]] = {
-    R.ADMIN: _COMMON | {"assign", "broadcast", "broadcasts"},
-    R.BILLING_REVIEWER: _COMMON | {"take", "decide", "close"},
-    R.FIELD_TECHNICIAN: _COMMON | {"take", "metertest", "collected"},
+    R.ADMIN: _COMMON
+    | {"assign", "broadcast", "broadcasts", "counters", "counter", "counteradd", "counterstep"}
+    | {"outages", "incidents"}
+    | {"report", "export"},
+    R.BILLING_REVIEWER: _COMMON | {"take", "decide", "close", "act"},
+    # Outage incidents (issue 15): technicians see the open ones and resolve them on site.
+    R.FIELD_TECHNICIAN: _COMMON | {"take", "metertest", "collected", "incidents", "resolve", "act"},
     R.FINANCE: _COMMON
-    | {"take", "fee", "paid", "terms", "statement", "correct", "settle", "close"},
+    | {"take", "fee", "paid", "terms", "statement", "correct", "settle", "close", "act"},
     R.SUPERVISOR: frozenset(COMMANDS),
-    # Counters (seed 002): what each may see is backend.counters' scope. Their commands (filing
-    # on a subscriber's behalf; /counters, /counter, /inspect) join here with their handlers.
-    R.COUNTER_OPERATOR: frozenset({"staffhelp"}),
-    R.AREA_HEAD: frozenset({"staffhelp"}),
-    R.HQ_INSPECTOR: frozenset({"staffhelp"}),
+    # Counters (seed 002): what each may see is backend.counters' scope. An operator files on
+    # a subscriber's behalf and sees what their counter filed.
+    R.COUNTER_OPERATOR: frozenset({"staffhelp", "onbehalf", "show"}),
+    R.AREA_HEAD: frozenset({"staffhelp", "counters", "counter", "inspect", "report", "export"}),
+    R.HQ_INSPECTOR: frozenset({"staffhelp", "counters", "counter", "inspect", "report", "export"}),
 }
 # The roles whose members work each service's steps: they are told when one reaches their
 # queue. Admins and supervisors may run anything, and are told only of a step no working role

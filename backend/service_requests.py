@@ -2,12 +2,12 @@
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from backend.actions import record_event, subscriber_actor
+from backend.actions import record_event, staff_actor, subscriber_actor
 from backend.constants import (
     FINAL_STATUSES,
     Channel,
@@ -20,12 +20,14 @@ from backend.constants import (
     ReviewReason,
     SubscriptionStatus,
 )
+from backend.counters import counter_for_filing
 from backend.models import (
     Bill,
     Customer,
     RequestDocument,
     RequestEvent,
     ServiceRequest,
+    Staff,
     Subscription,
 )
 from backend.notices import link_to_request, queue_notice
@@ -53,6 +55,17 @@ class DraftDocument:
     doc_type: DocumentType = DocumentType.EVIDENCE
 
 
+@dataclass(frozen=True)
+class AtCounter:
+    """A request filed at a pishkhan counter by its operator, for the subscriber standing there,
+    who consented by reading out the code texted to the registered mobile of `subscription_id`
+    (its notice, `consent_notice_id`, is counted among the request's notices)."""
+
+    operator: Staff
+    subscription_id: int
+    consent_notice_id: int | None = None
+
+
 class TrackingCodeExhausted(RuntimeError):
     pass
 
@@ -70,15 +83,19 @@ class BillChoice:
     replaced: Bill | None = None
 
 
-def latest_bills(session: Session, *, subscription_id: int, limit: int) -> list[BillChoice]:
-    """The bills of the latest `limit` periods, newest first, each period's correction in place
-    of its original."""
+def latest_bills(
+    session: Session, *, subscription_id: int, limit: int, read_by: date | None = None
+) -> list[BillChoice]:
+    """The bills of the latest `limit` periods (read by `read_by`, if given), newest first, each
+    period's correction in place of its original."""
+    query = select(Bill).where(
+        Bill.subscription_id == subscription_id, col(Bill.corrects_bill_id).is_(None)
+    )
+    if read_by is not None:
+        query = query.where(Bill.current_reading_date <= read_by)
     originals = list(
         session.exec(
-            select(Bill)
-            .where(Bill.subscription_id == subscription_id, col(Bill.corrects_bill_id).is_(None))
-            .order_by(col(Bill.current_reading_date).desc(), col(Bill.id).desc())
-            .limit(limit)
+            query.order_by(col(Bill.current_reading_date).desc(), col(Bill.id).desc()).limit(limit)
         )
     )
     # A correction keeps its original's period (actions._correct), and the latest one stands.
@@ -300,9 +317,11 @@ def file_bill_review(
     now: datetime,
     review_working_days: int,
     locale: str | None = None,
+    at_counter: AtCounter | None = None,
 ) -> ServiceRequest:
     """Files a bill review with its documents, "submitted" event and receipt notice.
     `locale`: the language the subscriber chose in the filing chat (its SMS are written in it).
+    `at_counter`: filed by a counter's operator (file_request).
 
     Refused for a subscription removed for good ("subscription_removed") and for a bill that a
     correction has replaced ("bill_replaced": its correction is the one to review).
@@ -325,6 +344,7 @@ def file_bill_review(
         now=now,
         deadline=add_working_days(now, review_working_days, holidays(session)),
         locale=locale,
+        at_counter=at_counter,
     )
 
 
@@ -341,12 +361,14 @@ def file_removal(
     code_notice_id: int | None = None,
     description: str = "",
     locale: str | None = None,
+    at_counter: AtCounter | None = None,
 ) -> ServiceRequest:
     """Files a permanent removal (جمع‌آوری دائم انشعاب) by a subscriber who has proved they hold
     the registered mobile and acknowledged that a paid fee is not refunded (seed 001 §4).
     `code_notice_id`: the one-time code's notice, when a code proved it (staff see it with the
     request's notices). `description`: the reason in the subscriber's words when it is "other";
-    `locale` as for file_bill_review.
+    `locale` and `at_counter` as for file_bill_review (at a counter, the consent code read out
+    by the subscriber is the proof of the mobile).
 
     Refused when the connection is removed already ("subscription_removed"), when a removal of
     the subscription is open, or without an ID card among the documents
@@ -376,6 +398,7 @@ def file_removal(
         now=now,
         deadline=add_working_days(now, fee_announcement_working_days, holidays(session)),
         locale=locale,
+        at_counter=at_counter,
     )
     request.no_refund_acknowledged = True
     session.add(request)
@@ -399,8 +422,25 @@ def file_request(
     deadline: datetime,
     disputed_bill_id: int | None = None,
     locale: str | None = None,
+    at_counter: AtCounter | None = None,
 ) -> ServiceRequest:
-    """Creates a request of any kind, in the caller's transaction, with all that goes with it."""
+    """Creates a request of any kind, in the caller's transaction, with all that goes with it.
+
+    `at_counter`: its operator files it (Refused unless their counter is at work and delegated
+    the kind, backend.counters.counter_for_filing, and "counter_no_consent" for a subscription
+    other than the one consented for). The counter is then the request's channel and the
+    operator who filed it its first actor; `channel` and `channel_user_id`, the operator's own
+    chat, are not kept, so that every notice goes to the subscriber.
+    """
+    actor = subscriber_actor(channel)
+    counter_id = filed_by_id = None
+    if at_counter is not None:
+        if at_counter.subscription_id != subscription_id:
+            raise Refused("counter_no_consent")
+        counter = counter_for_filing(session, at_counter.operator, kind)
+        channel, channel_user_id = Channel.COUNTER, counter.code
+        counter_id, filed_by_id = counter.id, at_counter.operator.id
+        actor = staff_actor(at_counter.operator)
     request = ServiceRequest(
         kind=kind,
         status=RequestStatus.SUBMITTED,
@@ -415,6 +455,8 @@ def file_request(
         step_deadline=deadline,
         tracking_code="",
         locale=locale,
+        counter_id=counter_id,
+        filed_by_id=filed_by_id,
     )
     _insert_with_unique_tracking_code(session, request)
     assert request.id is not None  # flushed by the insert
@@ -423,14 +465,16 @@ def file_request(
     session.add(
         RequestEvent(
             request_id=request.id,
-            actor=f"subscriber:{channel}",
+            actor=actor,
             action=EventAction.SUBMITTED,
             to_status=RequestStatus.SUBMITTED,
             created_at=now,
         )
     )
     queue_notice(session, request, NoticeKind.RECEIPT, now=now, expected_date=deadline)
-    step_reached(session, request, actor=subscriber_actor(channel), now=now)  # staff's queue
+    if at_counter is not None and at_counter.consent_notice_id is not None:
+        link_to_request(session, at_counter.consent_notice_id, request)
+    step_reached(session, request, actor=actor, now=now)  # staff's queue
     session.flush()
     return request
 

@@ -1,6 +1,7 @@
 """Typed settings read from the environment, in one place."""
 
 import ipaddress
+import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +15,10 @@ VAR_DIR = Path("var")
 # A webhook secret is a path (or header) strangers must not guess: this long at the least.
 MIN_SECRET_CHARS = 32
 NEW_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+ZARINPAL_API_BASE = "https://payment.zarinpal.com"
+ZARINPAL_MERCHANT_ID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I
+)
 
 
 class Environment(StrEnum):
@@ -86,10 +91,14 @@ class Settings(BaseSettings):
     # backend/sealing.py). Unset, a fixed development key is used; production refuses that.
     secret_key: SecretStr | None = None
 
-    # Online payment: the provider ("dev": a page on our own web app) and the public address
-    # of the web app, which payment links and the provider's callbacks use.
+    # Online payment: the provider ("dev": a page on our own web app; "zarinpal") and the
+    # public address of the web app, which payment links and the provider's callbacks use.
     payment_provider: str = "dev"
     public_base_url: str = "http://127.0.0.1:8080"
+    # Zarinpal: the merchant's 36-character id, and its API's address (the sandbox's in tests
+    # and trials: https://sandbox.zarinpal.com).
+    zarinpal_merchant_id: SecretStr | None = None
+    zarinpal_api_base: str = ZARINPAL_API_BASE
 
     # Notices: RQ on this Redis; None runs the same jobs in-process (the embedded default).
     redis_url: str | None = None
@@ -113,6 +122,8 @@ class Settings(BaseSettings):
     sms_reply_max_parts: int = Field(default=2, gt=0)  # and a reply to an inbound SMS to this
     # A single digit texted back this long after the feedback question by SMS is its answer.
     feedback_sms_hours: int = Field(default=48, gt=0)
+    # Outage reports on one feeder (or area) join its incident while the last came this recently.
+    outage_incident_window_minutes: int = Field(default=120, gt=0)
     # Inbound SMS handled per sender and window; more get one warning, then silence.
     sms_rate_limit: int = Field(default=20, gt=0)
     sms_rate_window_seconds: int = Field(default=3600, gt=0)
@@ -181,6 +192,8 @@ class Settings(BaseSettings):
                 "PAYMENT_PROVIDER=dev is the development test page, where anyone can mark a "
                 "payment paid: set PAYMENT_PROVIDER to a real gateway"
             )
+        if self.payment_provider.strip().lower() == "zarinpal":
+            problems += self._zarinpal_problems()
         if self.sms_provider.strip().lower() == "console":
             problems.append(
                 "SMS_PROVIDER=console sends nothing (it prints and writes to a file): set "
@@ -198,6 +211,24 @@ class Settings(BaseSettings):
         # Unset, the development key would let anyone who reads the code open sealed codes.
         if problem := self.secret_problem("secret_key"):
             problems.append(problem)
+        return problems
+
+    def _zarinpal_problems(self) -> list[str]:
+        problems = []
+        merchant = self.zarinpal_merchant_id
+        if merchant is None or not ZARINPAL_MERCHANT_ID.fullmatch(merchant.get_secret_value()):
+            problems.append(
+                "ZARINPAL_MERCHANT_ID is missing or not a merchant id (36 characters, "
+                "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx): set it to the one Zarinpal gave"
+            )
+        if (
+            urlsplit(self.zarinpal_api_base.strip()).hostname
+            != urlsplit(ZARINPAL_API_BASE).hostname
+        ):
+            problems.append(
+                f"ZARINPAL_API_BASE={self.zarinpal_api_base or '(empty)'} is not Zarinpal's "
+                f"payment API (the sandbox takes no money): set it to {ZARINPAL_API_BASE}"
+            )
         return problems
 
 

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from backend import actions
 from backend.constants import (
-    FINAL_STATUSES,
     Channel,
     DocumentType,
     NoticeKind,
@@ -23,6 +21,7 @@ from backend.constants import (
     RequestKind,
     StaffRole,
 )
+from backend.db import lock_until_commit
 from backend.identifiers import (
     CHECKSUM,
     InvalidIdentifier,
@@ -53,6 +52,7 @@ from backend.permissions import STEP_COMMANDS as STEP_COMMANDS
 from backend.permissions import commands_for
 from backend.permissions import commands_of as commands_of
 from backend.permissions import may as may
+from backend.services.loader import final_steps
 from backend.settings import Settings, local_zone
 from backend.workdays import holidays, is_working_day
 from backend.workflows import Refused, allowed_actions
@@ -146,7 +146,7 @@ def deactivate(session: Session, staff: Staff) -> int:
     log.info("staff:%s deactivated", staff.id)
     held = select(func.count()).where(
         ServiceRequest.assignee_id == staff.id,
-        col(ServiceRequest.status).not_in(list(FINAL_STATUSES)),
+        col(ServiceRequest.status).not_in(list(final_steps())),
     )
     return session.exec(held).one()
 
@@ -262,7 +262,7 @@ def eligible_assignees(session: Session, request: ServiceRequest) -> list[Staff]
 
 
 def ensure_open(request: ServiceRequest) -> None:
-    if request.status in FINAL_STATUSES:
+    if request.status in final_steps():
         raise Refused("wrong_status", status=request.status)
 
 
@@ -385,7 +385,9 @@ def working_days_late(deadline: datetime, now: datetime, days_off: Collection[da
 def _queue(
     staff: Staff, section: QueueSection, kind: RequestKind | None, now: datetime
 ) -> SelectOfScalar[ServiceRequest]:
-    query = select(ServiceRequest).where(col(ServiceRequest.status).not_in(list(FINAL_STATUSES)))
+    # The final steps of services defined as data too (backend.services).
+    finals = list(final_steps())
+    query = select(ServiceRequest).where(col(ServiceRequest.status).not_in(finals))
     if kind is not None:
         query = query.where(ServiceRequest.kind == kind)
     if section == QueueSection.MINE:
@@ -526,22 +528,11 @@ DESK_METHODS = (PaymentMethod.IN_PERSON, PaymentMethod.BANK)
 RECEIPT_LOCKS = 7301  # the advisory-lock space of receipt references (any fixed number)
 
 
-def _lock_reference(session: Session, provider_ref: str) -> None:
-    """Until this transaction ends, no other may record the same receipt: two desks typing one
-    reference at once would otherwise both find it unused. (On SQLite every writing transaction
-    holds the database's write lock from its start already.)"""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            sa.text("SELECT pg_advisory_xact_lock(:space, hashtext(:reference))"),
-            {"space": RECEIPT_LOCKS, "reference": provider_ref},
-        )
-
-
 def payable(session: Session, request: ServiceRequest, provider_ref: str) -> Payment | None:
     """The payment a receipt pays; None when that receipt is already recorded for the request
     (a repeated /paid must not pay the next payment too). A receipt pays one payment only: one
     recorded for another request is refused, naming that request."""
-    _lock_reference(session, provider_ref)
+    lock_until_commit(session, RECEIPT_LOCKS, provider_ref)  # two desks, one receipt
     recorded = session.exec(
         select(Payment.request_id).where(
             Payment.provider_ref == provider_ref, Payment.status == PaymentStatus.PAID

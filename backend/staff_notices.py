@@ -1,12 +1,14 @@
 """Telling staff: a request given to them, one reaching their role's queue, and a step past its
 deadline — its holder once, then (a working day later, at once when nobody holds it) the
-supervisors once.
+supervisors once; and a pishkhan counter's lifecycle step past its deadline, to its area's head
+once.
 
 Each is a row of the outbox written in the transaction of the change that causes it, for the
 staff member's bound messenger accounts (notifications.policy); no request is named on the row,
 so the subscriber's own notices (`/notices CODE`) stay theirs.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +24,8 @@ from backend.constants import (
 )
 from backend.models import (
     Conversation,
+    Counter,
+    CounterAlert,
     Notice,
     ServiceRequest,
     Staff,
@@ -38,7 +42,7 @@ OVERDUE_BATCH = 100  # requests one round of the clock looks at; the next round 
 ESCALATION_WORKING_DAYS = 1
 
 
-def _locale(session: Session, staff: Staff) -> str | None:
+def staff_locale(session: Session, staff: Staff) -> str | None:
     """The language of the staff member's chat; None for the desk's default."""
     return session.exec(
         select(Conversation.locale)
@@ -76,7 +80,7 @@ def _tell(
                 "due": deadline.isoformat() if deadline else "",
                 **params,
             },
-            locale=_locale(session, staff),
+            locale=staff_locale(session, staff),
             created_at=now,
         )
     )
@@ -126,15 +130,17 @@ def tell_area_supervisors(
     supervisor when the area has none."""
     subscription = session.get(Subscription, request.subscription_id)
     assert subscription is not None  # subscriptions are never deleted
+    for staff in _area_supervisors(session, subscription.area):
+        _tell(session, staff, kind, request, now=now, **params)
+
+
+def _area_supervisors(session: Session, area: str) -> Sequence[Staff]:
+    """The area's active heads; every active supervisor when the area has none."""
     active = select(Staff).where(col(Staff.active)).order_by(col(Staff.id))
-    told = (
-        session.exec(
-            active.where(Staff.role == StaffRole.AREA_HEAD, Staff.area == subscription.area)
-        ).all()
+    return (
+        session.exec(active.where(Staff.role == StaffRole.AREA_HEAD, Staff.area == area)).all()
         or session.exec(active.where(Staff.role == StaffRole.SUPERVISOR)).all()
     )
-    for staff in told:
-        _tell(session, staff, kind, request, now=now, **params)
 
 
 def overdue_round(session: Session, *, now: datetime) -> int:
@@ -206,6 +212,49 @@ def overdue_round(session: Session, *, now: datetime) -> int:
                     session, supervisor, NoticeKind.STAFF_ESCALATED, request, now=now, holder=name
                 )
                 queued += 1
+    return queued
+
+
+def counter_overdue_round(session: Session, *, now: datetime) -> int:
+    """Tells the area's head (every supervisor, when the area has none) of a counter's lifecycle
+    step past its deadline, once per step; the notices queued. As overdue_round: the counter is
+    locked and its alert row, unique per deadline, written with the notices."""
+    told = sa.exists().where(
+        col(CounterAlert.counter_id) == col(Counter.id),
+        col(CounterAlert.deadline) == col(Counter.step_deadline),
+    )
+    due = session.exec(
+        select(Counter)
+        .where(col(Counter.step_deadline) < now, ~told)
+        .order_by(col(Counter.step_deadline))
+        .limit(OVERDUE_BATCH)
+        .with_for_update(skip_locked=True)
+    ).all()
+    queued = 0
+    for counter in due:
+        assert counter.id is not None and counter.step_deadline is not None  # the query's
+        alert = CounterAlert(counter_id=counter.id, deadline=counter.step_deadline, created_at=now)
+        try:
+            with session.begin_nested():
+                session.add(alert)
+        except IntegrityError:
+            continue
+        for staff in _area_supervisors(session, counter.area):
+            session.add(
+                Notice(
+                    kind=NoticeKind.STAFF_COUNTER_OVERDUE,
+                    params={
+                        "staff_id": staff.id,
+                        "code": counter.code,
+                        "counter": counter.name,
+                        "counter_step": counter.status,
+                        "due": counter.step_deadline.isoformat(),
+                    },
+                    locale=staff_locale(session, staff),
+                    created_at=now,
+                )
+            )
+            queued += 1
     return queued
 
 

@@ -7,13 +7,16 @@ import sys
 
 from aiohttp import web
 
-USAGE = """usage: python -m bot [polling | web | set-webhooks URL | clock | shell]
+USAGE = """usage: python -m bot [polling | web | set-webhooks URL | clock | shell | export |
+  tavanir]
 
   polling            the bots by long polling (the default; no public address needed)
   web                the web app: bot webhooks (WEBHOOK_SECRET), SMS webhook, payments (PORT)
   clock              the notice relay, periodic jobs, broadcast rounds, polled inbound SMS
   set-webhooks URL   register this server's public base URL with each bot
-  shell              the terminal chat on the embedded default (no token needed)"""
+  shell              the terminal chat on the embedded default (no token needed)
+  export …           a period's requests, steps, compliance and CSAT (--help for the options)
+  tavanir MONTH      the monthly summary for Tavanir: a sheet and an image"""
 NO_TOKEN = (
     "No bot token: set TELEGRAM_BOT_TOKEN and/or BALE_BOT_TOKEN (TELEGRAM_API_BASE and "
     "BALE_API_BASE point elsewhere); `python -m bot shell` needs none."
@@ -112,6 +115,11 @@ def main(argv: list[str]) -> int:
     # some gateways fill with the recipient's number (Kavenegar's key in it is masked).
     logging.getLogger("httpx").setLevel(logging.WARNING)
     command = argv[0] if argv else "polling"
+    from backend.services import startup_problem
+
+    if (problem := startup_problem()) is not None:
+        print(problem, file=sys.stderr)
+        return 2
     if command in ("shell", "polling", "web", "set-webhooks"):
         refusal = _production_refusal(command)
         if refusal is not None:
@@ -128,6 +136,10 @@ def main(argv: list[str]) -> int:
         from bot.clock import main as clock
 
         return clock()
+    if command in ("export", "tavanir"):
+        from bot.reports_cli import main as reports
+
+        return reports(argv)
     if command == "polling":
         return asyncio.run(_polling())
     if command == "web":

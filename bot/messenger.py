@@ -166,6 +166,9 @@ class MessengerAdapter:
                 contact_is_own=message.contact.user_id == sender,
                 event_id=event_id,
             )
+        if message.location is not None:  # Telegram and Bale alike: latitude, longitude
+            where = (message.location.latitude, message.location.longitude)
+            return Event(channel, user_id, EventKind.LOCATION, location=where, event_id=event_id)
         if message.document is not None:
             document = message.document
             file = IncomingFile(

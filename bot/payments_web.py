@@ -1,4 +1,6 @@
-"""The dev payment provider's page on the web app: the amount due, and "pay" or "fail" to press."""
+"""The payment pages on the web app: the dev provider's page (the amount due, and "pay" or
+"fail" to press), or, for a real gateway, the link that sends the payer there and the page its
+callback returns them to."""
 
 import asyncio
 from typing import Any
@@ -8,20 +10,29 @@ from aiohttp import web
 
 from backend.constants import PaymentStatus
 from backend.db import get_engine, session_scope
-from backend.models import Payment, ServiceRequest, utcnow
+from backend.models import Bill, Payment, ServiceRequest, Subscription, utcnow
 from backend.payments import (
+    CALLBACK,
     PAY_PATH,
     CallbackOutcome,
     DevProvider,
+    GatewayProvider,
+    GatewayUnavailable,
     InvalidCallback,
+    PaymentClosed,
+    PaymentProvider,
+    UnknownPayment,
     complete_online_payment,
     find_payment,
-    make_payment_provider,
+    open_gateway,
 )
 from backend.settings import Settings
+from channels.payments import make_payment_provider
 from locales.values import HTML, Code, Msg, Rials, render
 
 PAY_ROUTE = "pay-page"
+CALLBACK_ROUTE = "pay-callback"
+REFERENCE = "{reference:[0-9a-f]{24}}"  # backend.actions gives 12 random bytes in hex
 
 PAGE = """<!doctype html>
 <html lang="{lang}" dir="{direction}">
@@ -36,99 +47,195 @@ FORM = """<form method="post">
 <button name="outcome" value="pay">{pay}</button>
 <button name="outcome" value="fail">{fail}</button>
 </form>"""
+AGAIN = """<p><a href="{link}">{again}</a></p>"""
 # Each callback's answer: what the page says, its HTTP status, and whether to offer paying again.
 OUTCOMES: dict[CallbackOutcome, tuple[str, int, bool]] = {
-    CallbackOutcome.PAID: ("payment.paid", 200, False),
-    CallbackOutcome.ALREADY_PAID: ("payment.already_paid", 200, False),
-    CallbackOutcome.FAILED: ("payment.failed", 200, True),
-    CallbackOutcome.NOT_PAYABLE: ("payment.not_payable", 409, False),
+    CallbackOutcome.PAID: ("paid", 200, False),
+    CallbackOutcome.ALREADY_PAID: ("already_paid", 200, False),
+    CallbackOutcome.FAILED: ("failed", 200, True),
+    CallbackOutcome.NOT_PAYABLE: ("not_payable", 409, False),
 }
+# What differs for a bill's payment: its words name the bill, not a request.
+BILL_WORDS = frozenset({"due", "paid", "already_paid", "not_payable"})
 
 
 def add_payment_routes(
-    app: web.Application, settings: Settings, db: sa.Engine | None = None
+    app: web.Application,
+    settings: Settings,
+    db: sa.Engine | None = None,
+    provider: PaymentProvider | None = None,
 ) -> None:
-    """Serves the page only for the dev provider: a real one has its own pages."""
-    provider = make_payment_provider(settings)
-    if not isinstance(provider, DevProvider):
-        return
+    """The dev provider's page, or a real gateway's link and callback (`provider` in tests)."""
+    provider = provider or make_payment_provider(settings)
+    if isinstance(provider, DevProvider):
+        _add_dev_page(app, settings, db, provider)
+    elif isinstance(provider, GatewayProvider):
+        _add_gateway_pages(app, settings, db, provider)
+
+
+def _add_dev_page(
+    app: web.Application, settings: Settings, db: sa.Engine | None, provider: DevProvider
+) -> None:
     locale = settings.default_locale
-    path = PAY_PATH + "/{reference:[0-9a-f]{24}}"  # backend.actions gives 12 random bytes in hex
+    title = Msg("payment.title")
 
     async def show(request: web.Request) -> web.Response:
         found = await _load(db, request.match_info["reference"])
         if found is None:
-            return _page(locale, Msg("payment.not_found"), status=404)
-        payment, service_request = found
-        params = _params(payment, service_request)
+            return _page(locale, title, Msg("payment.not_found"), status=404)
+        payment, params = found
         if payment.status == PaymentStatus.PAID:
-            return _page(locale, Msg("payment.already_paid", params))
+            return _page(locale, title, _said("already_paid", payment, params))
         if payment.status != PaymentStatus.PENDING:
-            return _page(locale, Msg("payment.not_payable", params), status=409)
-        return _page(locale, Msg("payment.due", params), offer=True)
+            return _page(locale, title, _said("not_payable", payment, params), status=409)
+        return _page(locale, title, _said("due", payment, params), form=_form(locale))
 
     async def callback(request: web.Request) -> web.Response:
         reference = request.match_info["reference"]
         found = await _load(db, reference)
         if found is None:
-            return _page(locale, Msg("payment.not_found"), status=404)
+            return _page(locale, title, Msg("payment.not_found"), status=404)
         form = {name: str(value) for name, value in (await request.post()).items()}
         try:
-            outcome = await asyncio.to_thread(
-                complete_online_payment,
-                db or get_engine(),
-                provider,
-                reference=reference,
-                form=form,
-                now=utcnow(),
-                settings=settings,
-            )
+            outcome = await _complete(db, provider, settings, reference, form)
         except InvalidCallback:
-            return _page(locale, Msg("payment.invalid"), status=400, offer=True)
+            return _page(locale, title, Msg("payment.invalid"), status=400, form=_form(locale))
         key, status, offer = OUTCOMES[outcome]
-        return _page(locale, Msg(key, _params(*found)), status=status, offer=offer)
+        form_html = _form(locale) if offer else ""
+        return _page(locale, title, _said(key, *found), status=status, form=form_html)
 
+    path = f"{PAY_PATH}/{REFERENCE}"
     # Named for the access log (bot.web.RouteAccessLog): the reference in the path is the link.
     app.router.add_get(path, show, name=PAY_ROUTE)
     app.router.add_post(path, callback, name=PAY_ROUTE)
 
 
-async def _load(db: sa.Engine | None, reference: str) -> tuple[Payment, ServiceRequest] | None:
-    def load() -> tuple[Payment, ServiceRequest] | None:
+def _add_gateway_pages(
+    app: web.Application, settings: Settings, db: sa.Engine | None, provider: GatewayProvider
+) -> None:
+    locale = settings.default_locale
+    title = Msg("payment.gateway_title")
+
+    async def start(request: web.Request) -> web.StreamResponse:
+        """Each opening of the link is a transaction of its own at the gateway."""
+        reference = request.match_info["reference"]
+        try:
+            page = await asyncio.to_thread(
+                open_gateway, db or get_engine(), provider, reference=reference, now=utcnow()
+            )
+        except UnknownPayment:
+            return _page(locale, title, Msg("payment.not_found"), status=404)
+        except PaymentClosed as closed:
+            return await _answer(closed.outcome, reference)
+        except GatewayUnavailable:
+            return _page(locale, title, Msg("payment.gateway_unavailable"), status=503)
+        raise web.HTTPFound(page)
+
+    async def callback(request: web.Request) -> web.Response:
+        reference = request.match_info["reference"]
+        form = dict(request.query)  # the gateway returns the payer with a GET
+        try:
+            outcome = await _complete(db, provider, settings, reference, form)
+        except UnknownPayment:
+            return _page(locale, title, Msg("payment.not_found"), status=404)
+        except InvalidCallback:
+            return _page(locale, title, Msg("payment.invalid_callback"), status=400)
+        except GatewayUnavailable:
+            again = _again(locale, request.url.path)
+            body = Msg("payment.gateway_unavailable")
+            return _page(locale, title, body, status=503, form=again)
+        return await _answer(outcome, reference)
+
+    async def _answer(outcome: CallbackOutcome, reference: str) -> web.Response:
+        found = await _load(db, reference)
+        assert found is not None  # payments are never deleted
+        key, status, offer = OUTCOMES[outcome]
+        again = _again(locale, f"{PAY_PATH}/{reference}") if offer else ""
+        return _page(locale, title, _said(key, *found), status=status, form=again)
+
+    path = f"{PAY_PATH}/{REFERENCE}"
+    app.router.add_get(path, start, name=PAY_ROUTE)
+    app.router.add_get(f"{path}/{CALLBACK}", callback, name=CALLBACK_ROUTE)
+
+
+async def _complete(
+    db: sa.Engine | None,
+    provider: PaymentProvider,
+    settings: Settings,
+    reference: str,
+    form: dict[str, str],
+) -> CallbackOutcome:
+    return await asyncio.to_thread(
+        complete_online_payment,
+        db or get_engine(),
+        provider,
+        reference=reference,
+        form=form,
+        now=utcnow(),
+        settings=settings,
+    )
+
+
+async def _load(db: sa.Engine | None, reference: str) -> tuple[Payment, dict[str, Any]] | None:
+    """The payment, and what its pages say of it: the request's tracking code, or the bill."""
+
+    def load() -> tuple[Payment, dict[str, Any]] | None:
         with session_scope(db or get_engine()) as session:
             payment = find_payment(session, reference=reference)
             if payment is None:
                 return None
-            service_request = session.get(ServiceRequest, payment.request_id)
-            assert service_request is not None
-            return payment, service_request
+            params: dict[str, Any] = {
+                "amount": Rials(payment.amount_rials),
+                "date": payment.paid_at or payment.created_at,
+            }
+            if payment.bill_id is None:
+                service_request = session.get(ServiceRequest, payment.request_id)
+                assert service_request is not None
+                params["purpose"] = Msg(f"payment.purpose_{payment.purpose}")
+                params["code"] = Code(service_request.tracking_code)
+                return payment, params
+            bill = session.get(Bill, payment.bill_id)
+            assert bill is not None  # bills are never deleted
+            subscription = session.get(Subscription, bill.subscription_id)
+            assert subscription is not None
+            params["bill_id"] = Code(subscription.bill_id)
+            params["payment_id"] = Code(bill.payment_id)
+            params["start"] = bill.previous_reading_date
+            params["end"] = bill.current_reading_date
+            params["receipt"] = Code(payment.provider_ref or "")
+            return payment, params
 
     return await asyncio.to_thread(load)
 
 
-def _params(payment: Payment, service_request: ServiceRequest) -> dict[str, Any]:
-    return {
-        "amount": Rials(payment.amount_rials),
-        "purpose": Msg(f"payment.purpose_{payment.purpose}"),
-        "code": Code(service_request.tracking_code),
-        "date": payment.paid_at or payment.created_at,
-    }
+def _said(what: str, payment: Payment, params: dict[str, Any]) -> Msg:
+    bill = "bill_" if payment.bill_id is not None and what in BILL_WORDS else ""
+    return Msg(f"payment.{bill}{what}", params)
 
 
-def _page(locale: str, body: Msg, *, status: int = 200, offer: bool = False) -> web.Response:
-    def text(message: Msg) -> str:
-        return render(message, locale, HTML).replace("\n", "<br>")
+def _text(message: Msg, locale: str) -> str:
+    return render(message, locale, HTML).replace("\n", "<br>")
 
-    form = FORM.format(  # each showing of the form is a new attempt
+
+def _form(locale: str) -> str:
+    """The dev page's buttons: each showing of the form is a new attempt."""
+    return FORM.format(
         attempt=DevProvider.new_attempt(),
-        pay=text(Msg("payment.pay")),
-        fail=text(Msg("payment.fail")),
+        pay=_text(Msg("payment.pay"), locale),
+        fail=_text(Msg("payment.fail"), locale),
     )
+
+
+def _again(locale: str, path: str) -> str:
+    return AGAIN.format(link=path, again=_text(Msg("payment.try_again"), locale))
+
+
+def _page(locale: str, title: Msg, body: Msg, *, status: int = 200, form: str = "") -> web.Response:
     page = PAGE.format(
         lang=locale,
         direction="rtl" if locale == "fa" else "ltr",
-        title=text(Msg("payment.title")),
-        body=text(body),
-        form=form if offer else "",
+        title=_text(title, locale),
+        body=_text(body, locale),
+        form=form,
     )
     return web.Response(text=page, status=status, content_type="text/html")

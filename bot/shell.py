@@ -3,6 +3,7 @@
 import mimetypes
 import sys
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -13,6 +14,7 @@ from backend.db import get_engine, migrate, session_scope
 from backend.demo import seed_demo
 from backend.models import Subscription
 from backend.settings import Settings, get_settings
+from bot.clock import send_outage_reminders
 from bot.wiring import make_dialogs
 from dialogs.engine import Answer, DialogEngine
 from dialogs.events import Event, EventKind, IncomingFile
@@ -23,6 +25,7 @@ DEFAULT_USER = "local"
 HELP = """Terminal chat. Type answers, or a button's number or label.
   /file PATH       send a file as a document
   /contact PHONE   share a phone number
+  /location LAT LON  share a location (e.g. /location 34.64 50.88)
   /sticker         send a sticker (something that is not text)
   /as NAME         continue as another simulated user
   /quit            leave (end of input does too)"""
@@ -64,6 +67,14 @@ def _file_event(user: str, argument: str) -> Event | str:
     return Event(Channel.SHELL, user, EventKind.FILE, file=file)
 
 
+def _location_event(user: str, argument: str) -> Event | str:
+    try:
+        latitude, longitude = (float(part) for part in argument.replace(",", " ").split())
+    except ValueError:
+        return "Usage: /location LATITUDE LONGITUDE"
+    return Event(Channel.SHELL, user, EventKind.LOCATION, location=(latitude, longitude))
+
+
 def _event(user: str, line: str) -> Event | str:
     """The event a typed line stands for, or a note for the terminal user."""
     command, _, argument = line.partition(" ")
@@ -71,6 +82,8 @@ def _event(user: str, line: str) -> Event | str:
         return _file_event(user, argument.strip())
     if command == "/contact":
         return Event(Channel.SHELL, user, EventKind.CONTACT, phone=argument, contact_is_own=True)
+    if command == "/location":
+        return _location_event(user, argument)
     if command == "/sticker":
         return Event(Channel.SHELL, user, EventKind.UNSUPPORTED)
     return Event(Channel.SHELL, user, EventKind.TEXT, text=line)
@@ -128,5 +141,16 @@ def main() -> None:
     engine = make_dialogs(settings, get_engine())
     print(HELP)
     notifier = Notifier(settings, get_engine())
-    # On the embedded default the notices an event caused are sent (console SMS) right after it.
-    chat(engine, sys.stdin, sys.stdout, notifier.run_pending if notifier.inline else lambda: None)
+    # On the embedded default the notices an event caused are sent (console SMS) right after it,
+    # with the reminders due by then (no clock runs there).
+    chat(
+        engine,
+        sys.stdin,
+        sys.stdout,
+        partial(_after_event, notifier) if notifier.inline else lambda: None,
+    )
+
+
+def _after_event(notifier: Notifier) -> None:
+    send_outage_reminders(notifier)
+    notifier.run_pending()

@@ -1,5 +1,5 @@
-"""The documents a subscriber is given, as PDF: the corrected bill and the clearance certificate
-(مفاصاحساب), in the reader's language.
+"""The documents a subscriber is given, as PDF: the corrected bill, the duplicate of a bill
+(صورت‌حساب المثنی) and the clearance certificate (مفاصاحساب), in the reader's language.
 
 Persian is shaped by HarfBuzz (fpdf2's text shaping, with uharfbuzz) in Vazirmatn, shipped in
 channels/fonts/ with its licence (SIL OFL 1.1): real text, joined and in the right order, that a
@@ -13,6 +13,7 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
+from backend.my_bill import DuplicateBill
 from backend.outcomes import Clearance, CorrectedBill
 from backend.settings import local_zone
 from locales.values import Code, Digits, Markup, Msg, Rials, format_value, render, tehran_date
@@ -45,27 +46,63 @@ def clearance_name(tracking_code: str) -> str:
     return f"clearance-{tracking_code}.pdf"
 
 
-def corrected_bill_pdf(bill: CorrectedBill, locale: str) -> bytes:
-    """The corrected bill (صورت‌حساب اصلاح‌شده) that replaces the disputed one."""
-    due = bill.corrected_rials > 0
-    rows: list[tuple[Msg, Any]] = [
+def duplicate_bill_name(bill: DuplicateBill) -> str:
+    return f"bill-{bill.bill_id}-{bill.jalali_year}-{bill.period:02d}.pdf"
+
+
+def _bill_rows(
+    bill: CorrectedBill | DuplicateBill, payment_id: Code | Msg
+) -> list[tuple[Msg, Any]]:
+    """What every bill paper states first: whose bill, its IDs, its period and consumption."""
+    period = {
+        "start": bill.period_start,
+        "end": bill.period_end,
+        "period": bill.period,
+        "year": Digits(bill.jalali_year),
+    }
+    return [
         (Msg("paper.name"), bill.customer_name),
         (Msg("paper.address"), bill.address),
         (Msg("paper.bill_id"), Code(bill.bill_id)),
-        (Msg("paper.payment_id"), Code(bill.payment_id) if due else Msg("paper.nothing_due")),
+        (Msg("paper.payment_id"), payment_id),
+        (Msg("paper.period"), Msg("paper.period_value", period)),
+        (Msg("paper.consumption"), Msg("paper.kwh", {"kwh": bill.consumption_kwh})),
+    ]
+
+
+def duplicate_bill_pdf(bill: DuplicateBill, locale: str) -> bytes:
+    """A duplicate of a bill as it was issued (صورت‌حساب المثنی), and whether it is paid."""
+    paid = bill.paid_on is not None
+    rows = _bill_rows(bill, Code(bill.payment_id))
+    rows += [
         (
-            Msg("paper.period"),
+            Msg("paper.readings"),
             Msg(
-                "paper.period_value",
-                {
-                    "start": bill.period_start,
-                    "end": bill.period_end,
-                    "period": bill.period,
-                    "year": Digits(bill.jalali_year),
-                },
+                "paper.readings_value",
+                {"previous": bill.previous_reading, "current": bill.current_reading},
             ),
         ),
-        (Msg("paper.consumption"), Msg("paper.kwh", {"kwh": bill.consumption_kwh})),
+        (Msg("paper.amount"), Msg("paper.rials", {"amount": Rials(bill.amount_rials)})),
+        (Msg("paper.due_date"), bill.due_date),
+        (
+            Msg("paper.bill_status"),
+            Msg("paper.paid_on", {"date": bill.paid_on}) if paid else Msg("paper.unpaid"),
+        ),
+    ]
+    notes = [Msg("paper.duplicate_states")]
+    if bill.estimated:
+        notes.append(Msg("paper.estimated_reading"))
+    if not paid:
+        notes.append(Msg("paper.corrected_bill_pay"))
+    issued = datetime.combine(bill.period_end, time(), tzinfo=local_zone())
+    return render_sheet(Sheet(Msg("paper.duplicate_title"), rows, notes, issued), locale)
+
+
+def corrected_bill_pdf(bill: CorrectedBill, locale: str) -> bytes:
+    """The corrected bill (صورت‌حساب اصلاح‌شده) that replaces the disputed one."""
+    due = bill.corrected_rials > 0
+    rows = _bill_rows(bill, Code(bill.payment_id) if due else Msg("paper.nothing_due"))
+    rows += [
         (Msg("paper.original_amount"), Msg("paper.rials", {"amount": Rials(bill.original_rials)})),
         (
             Msg("paper.corrected_amount"),

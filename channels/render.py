@@ -5,13 +5,22 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from backend.broadcasts import OUTAGE_KEY
+from backend.broadcasts import OUTAGE_KEY, OUTAGE_REASONS
 from backend.constants import Channel, NoticeKind
 from backend.feedback import SCORES
 from channels.registry import MESSENGERS
 from channels.replies import Button
 from channels.sms.text import fit_to_parts
-from locales.values import Code, Markup, Msg, Rials, localize_digits, render, tehran_date
+from locales.values import (
+    Code,
+    Markup,
+    Msg,
+    Number,
+    Rials,
+    localize_digits,
+    render,
+    tehran_date,
+)
 
 # SMS is plain text; a code or a command needs no bidi isolates there, and some handsets show
 # them as boxes.
@@ -26,6 +35,12 @@ FEEDBACK_PREFIX = "fb"
 
 def typed_param(name: str, value: Any) -> Any:
     """A stored parameter as the value type its name says (backend.notices' convention)."""
+    if name.endswith(("_percent", "_score")):  # a report's figure; None: nothing to measure
+        if value is None:
+            return Msg("report.none")
+        if name.endswith("_percent"):
+            return Msg("report.percent", {"percent": value})
+        return Msg("report.score", {"score": Number(value)})  # an average of 1 to 5
     if value is None:
         return None
     if name == "code":
@@ -34,6 +49,8 @@ def typed_param(name: str, value: Any) -> Any:
         return Msg(f"kind.{value}")
     if name == "step":
         return Msg(f"status.{value}")
+    if name == "counter_step":  # where a pishkhan counter stands, in words
+        return Msg(f"counter.status.{value}")
     if name == "rejection":  # why an objection was not upheld, in words
         return Msg(f"staff.rejection.{value}")
     if name == "due":  # a step's deadline, shown with its hour; "" for a step with none
@@ -61,6 +78,8 @@ def typed_param(name: str, value: Any) -> Any:
         return tehran_date(value) if isinstance(value, datetime) else value
     if name.endswith("_at"):  # a moment, shown with its hour in Iran (format_date)
         return datetime.fromisoformat(value) if isinstance(value, str) else value
+    if name == "outage_reason":  # a planned outage's: a known reason in words, else as typed
+        return Msg(f"broadcast.reason.{value}") if value in OUTAGE_REASONS else value
     if name in ("role", "channel"):  # a staff role, a channel: named in words
         return Msg(f"staff.{name}.{value}")
     return value
@@ -71,6 +90,8 @@ def notice_message(kind: str, params: Mapping[str, Any], channel: Channel | None
     key = (
         f"notice.{kind}_sms" if channel == Channel.SMS and kind in SMS_WORDED else f"notice.{kind}"
     )
+    if kind == NoticeKind.SERVICE_STEP:  # a service defined as data: its step's own text
+        key = f"service.notice.{params['notice']}"
     return Msg(key, {name: typed_param(name, v) for name, v in params.items()})
 
 

@@ -15,6 +15,7 @@ from channels.replies import Button
 from locales.values import Msg
 
 PREFIX = "staff_do"
+REPORT_PREFIX = "report"  # report:<first ISO day>:<last ISO day>: the weekly report's period
 # The step commands a button can run: those that need no typed argument (an amount, a reading,
 # a receipt is typed: the notice names the command).
 ONE_TAP = ("decide", "approve", "settle", "close")
@@ -26,6 +27,11 @@ def button_value(command: str, request_id: int) -> str:
 
 def staff_buttons(session: Session, params: dict[str, Any]) -> list[list[Button]]:
     """The buttons of a staff notice (its stored parameters): the file, taking it, its step."""
+    if "first_date" in params:  # the weekly report: its chart and figures, one tap away
+        value = f"{REPORT_PREFIX}:{params['first_date']}:{params['last_date']}"
+        return [[Button(Msg("report.act.chart"), value)]]
+    if "request_id" not in params:  # about a counter: its notice names the command to look
+        return []
     staff = session.get(Staff, params["staff_id"])
     request = session.get(ServiceRequest, params["request_id"])
     if staff is None or request is None or request.id is None:

@@ -25,13 +25,22 @@ from dialogs import states
 from dialogs.documents import DONE as DONE  # re-exported: the review flow's "done" button
 from dialogs.documents import DocumentsStep
 from dialogs.engine import Context, Step
-from locales.values import Code, Msg, Rials, tehran_date
+from dialogs.on_behalf import (
+    at_counter,
+    bill_id_state,
+    leave_counter_filing,
+    on_behalf,
+    say_filed,
+    say_refused,
+)
+from locales.values import Code, Msg, Rials
 
 CONFIRM = "summary:confirm"
 REPLACED = "bill_replaced:"  # a bill its correction replaced: shown, not to be chosen
 EDIT = "summary:edit"
+EDIT_BILL_ID = "edit:bill_id"
 EDITABLE = {
-    "edit:bill_id": states.REVIEW_BILL_ID,
+    EDIT_BILL_ID: states.REVIEW_BILL_ID,
     "edit:bill": states.REVIEW_BILL,
     "edit:reason": states.REVIEW_REASON,
     "edit:description": states.REVIEW_DESCRIPTION,
@@ -93,6 +102,7 @@ class BillIdStep(Step):
         subscription = subscription_for_bill_id(ctx, text)
         if subscription is None:
             return
+        leave_counter_filing(ctx)
         if ctx.draft.get("subscription_id") != subscription.id:
             ctx.draft.update(subscription_id=subscription.id, bill_id=subscription.bill_id)
             ctx.draft.pop("disputed_bill_id", None)
@@ -105,6 +115,9 @@ class BillStep(Step):
     name = states.REVIEW_BILL
     back = states.REVIEW_BILL_ID
     help = "help.bill"
+
+    def back_to(self, ctx: Context) -> str | None:
+        return bill_id_state(ctx, states.REVIEW_BILL_ID)
 
     def prompt(self, ctx: Context) -> Reply:
         bills = latest_bills(
@@ -249,6 +262,7 @@ class SummaryStep(Step):
             ctx.say("review.already_open", code=Code(existing.tracking_code))
             ctx.reset()
             return
+        counter = at_counter(ctx)
         try:
             request = file_bill_review(
                 ctx.session,
@@ -261,17 +275,14 @@ class SummaryStep(Step):
                 now=ctx.now,
                 review_working_days=ctx.settings.review_working_days,
                 locale=ctx.locale,
+                at_counter=counter,
             )
         except Refused as refused:  # corrected or removed meanwhile: it is chosen again
-            ctx.say(f"review.refused_{refused.code}", bill_id=Code(draft["bill_id"]))
-            ctx.reset()
+            if counter is None or not say_refused(ctx, counter.operator, refused):
+                ctx.say(f"review.refused_{refused.code}", bill_id=Code(draft["bill_id"]))
+                ctx.reset()
             return
-        assert request.step_deadline is not None
-        ctx.say(
-            "review.filed_sms" if _by_sms(ctx) else "review.filed",
-            code=Code(request.tracking_code),
-            expected=tehran_date(request.step_deadline),
-        )
+        say_filed(ctx, request, "review.filed_sms" if _by_sms(ctx) else "review.filed")
         ctx.reset()
 
 
@@ -280,7 +291,10 @@ class EditStep(Step):
     back = states.REVIEW_SUMMARY
 
     def prompt(self, ctx: Context) -> Reply:
-        buttons = [[Button(Msg(f"review.{value.replace(':', '_')}"), value)] for value in EDITABLE]
+        # At a counter the bill ID is the one the subscriber's code consented to: another one
+        # is another filing, started again.
+        shown = [value for value in EDITABLE if value != EDIT_BILL_ID or on_behalf(ctx) is None]
+        buttons = [[Button(Msg(f"review.{value.replace(':', '_')}"), value)] for value in shown]
         return Reply(Msg("review.ask_edit"), buttons=buttons)
 
     def on_choice(self, ctx: Context, value: str) -> None:

@@ -1,8 +1,9 @@
 """Typing a one-time code texted to a mobile: the step that a removal's proof of the registered
 mobile and a staff account's binding share (backend.otp issues, checks and counts the codes)."""
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from backend import otp
 from backend.constants import OtpPurpose
@@ -17,8 +18,11 @@ RESEND = "otp:resend"
 NO_NEW_CODE = "otp_no_new_code"
 
 
-def issue_code(ctx: Context, mobile: str, purpose: OtpPurpose) -> otp.Issued:
-    """A one-time code for `mobile`, queued as an SMS notice worded in the sender's language."""
+def issue_code(
+    ctx: Context, mobile: str, purpose: OtpPurpose, about: Mapping[str, Any] | None = None
+) -> otp.Issued:
+    """A one-time code for `mobile`, queued as an SMS notice worded in the sender's language
+    (`about`: what the SMS says it is for, backend.otp.issue_code)."""
     return otp.issue_code(
         ctx.session,
         channel=ctx.event.channel,
@@ -28,15 +32,22 @@ def issue_code(ctx: Context, mobile: str, purpose: OtpPurpose) -> otp.Issued:
         now=ctx.now,
         settings=ctx.settings,
         purpose=purpose,
+        about=about,
     )
 
 
-def ask_for_code(ctx: Context, mobile: str, purpose: OtpPurpose, state: str) -> None:
+def ask_for_code(
+    ctx: Context,
+    mobile: str,
+    purpose: OtpPurpose,
+    state: str,
+    about: Mapping[str, Any] | None = None,
+) -> None:
     """Texts a code to `mobile` and goes to `state` (an OtpCodeStep) to ask for it. Moments
     after another code no new one is sent, and the question says so: the code this chat holds
     is still valid, or (sent to another chat) when a new one may be asked for. While the mobile
     cools down after wrong tries, says until when and asks the current question again."""
-    issued = issue_code(ctx, mobile, purpose)
+    issued = issue_code(ctx, mobile, purpose, about)
     if issued.outcome == otp.IssueOutcome.COOLING_DOWN:
         ctx.retry("otp.cooling_down", until=issued.until)
         return
@@ -70,6 +81,10 @@ class OtpCodeStep(Step):
     def proven(self, ctx: Context, mobile: str, checked: otp.Checked) -> None:
         """The sender holds `mobile`: the flow goes on."""
         raise NotImplementedError
+
+    def about(self, ctx: Context) -> Mapping[str, Any] | None:
+        """What a code sent again says it is for (as the first one did)."""
+        return None
 
     def prompt(self, ctx: Context) -> Reply:
         phone = Code(display_mobile(self.shown_mobile(ctx)))
@@ -114,7 +129,7 @@ class OtpCodeStep(Step):
         mobile = self.mobile(ctx)
         if mobile is None:
             return
-        issued = issue_code(ctx, mobile, self.purpose)
+        issued = issue_code(ctx, mobile, self.purpose, self.about(ctx))
         if issued.outcome == otp.IssueOutcome.SENT:
             ctx.draft.pop(NO_NEW_CODE, None)
             ctx.say("otp.sent_again")

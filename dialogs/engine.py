@@ -199,6 +199,9 @@ class Step:
     def on_contact(self, ctx: Context, phone: str, is_own: bool) -> None:
         ctx.retry("input.contact_not_expected")
 
+    def on_location(self, ctx: Context, latitude: float, longitude: float) -> None:
+        ctx.retry("input.location_not_expected")
+
     def on_start_payload(self, ctx: Context, payload: str) -> None:
         ctx.go(states.MENU)
 
@@ -372,6 +375,8 @@ class DialogEngine:
             step.on_file(ctx, event.file)
         elif kind == EventKind.CONTACT:
             step.on_contact(ctx, event.phone, event.contact_is_own)
+        elif kind == EventKind.LOCATION and event.location is not None:
+            step.on_location(ctx, *event.location)
         else:
             ctx.retry("input.unsupported")
         if ctx.next_state is None and not ctx.replies:

@@ -13,6 +13,7 @@ class EventKind(StrEnum):
     CHOICE = "choice"  # a button pressed
     CONTACT = "contact"  # a shared phone number
     FILE = "file"  # a document or photo
+    LOCATION = "location"  # a location shared from the phone
     UNSUPPORTED = "unsupported"  # a sticker, a voice note, a location...
 
 
@@ -46,6 +47,8 @@ class Event:
     # True only when the channel vouches that the contact is the sender's own number.
     contact_is_own: bool = False
     file: IncomingFile | None = None
+    # A shared location (LOCATION): latitude and longitude in degrees.
+    location: tuple[float, float] | None = None
     # The channel's id of this delivery (update_id, SMS id): a redelivery is handled once.
     event_id: str | None = None
     # Set when `event_id` is a digest of the message, not an id the channel gave it: the same

@@ -20,6 +20,14 @@ from locales.values import Code, Msg
 START_TRACK_PREFIX = "track_"
 BILL_ID = "menu_bill_id"  # the draft's bill ID typed at the menu
 BILL_ACTIONS = ("review", "removal", "follow", "requests")
+# Issue 15's rows, after the others: planned outages, reporting one, reading my own meter.
+SELF_SERVICE = {
+    "menu:outages": states.OUTAGES,
+    "menu:report_outage": states.REPORT_WHERE,
+    "menu:self_reading": states.READING_BILL,
+    "menu:my_bill": states.MY_BILL,
+    "menu:services": states.SERVICES,  # issue 16: the services defined as data
+}
 
 
 class MenuStep(Step):
@@ -35,8 +43,14 @@ class MenuStep(Step):
                 [Button(Msg("menu.removal"), "menu:removal")],
                 [Button(Msg("menu.my_requests"), "menu:my_requests")],
                 [Button(Msg("menu.follow"), "menu:follow")],
+                [Button(Msg("menu.counters"), "menu:counters")],
                 [Button(Msg("menu.phone"), "menu:phone")],
                 [Button(Msg("menu.language"), "menu:language")],
+                [Button(Msg("menu.outages"), "menu:outages")],
+                [Button(Msg("menu.report_outage"), "menu:report_outage")],
+                [Button(Msg("menu.self_reading"), "menu:self_reading")],
+                [Button(Msg("menu.my_bill"), "menu:my_bill")],
+                [Button(Msg("menu.services"), "menu:services")],
             ],
         )
 
@@ -52,11 +66,15 @@ class MenuStep(Step):
             ctx.go(states.MY_REQUESTS)
         elif value == "menu:follow":
             ctx.go(states.FOLLOW_LIST)
+        elif value == "menu:counters":
+            ctx.go(states.COUNTERS_CITY)
         elif value == "menu:phone":
             ctx.go(states.PHONE)
         elif value == "menu:language":
             ctx.conversation.data["after_language"] = states.MENU
             ctx.go(states.LANGUAGE)
+        elif value in SELF_SERVICE:
+            ctx.go(SELF_SERVICE[value])
 
     def on_text(self, ctx: Context, text: str) -> None:
         # A subscriber who just types their tracking code gets its status; a bill ID, what can

@@ -11,7 +11,7 @@ from backend.constants import (
 )
 from backend.models import ServiceRequest
 from backend.outcomes import CorrectedBill, clearance_of, review_outcome
-from backend.payments import make_payment_provider
+from backend.payments import payment_link
 from backend.service_requests import (
     DOCUMENT_TYPES,
     DraftDocument,
@@ -135,7 +135,7 @@ class RequestStep(Step):
             payment = pending_payment_of(ctx.session, request)
             if payment is None:
                 raise Refused("nothing_to_pay")
-            link = make_payment_provider(ctx.settings).link(payment)
+            link = payment_link(ctx.settings, payment)
             ctx.say("requests.pay_link", amount=Rials(payment.amount_rials), link=link)
         elif action == "accept":
             actor = subscriber_actor(ctx.event.channel)

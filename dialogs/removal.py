@@ -22,11 +22,19 @@ from channels.replies import Button, Reply
 from dialogs import states
 from dialogs.bill_review import subscription_for_bill_id
 from dialogs.codes import OtpCodeStep, ask_for_code
+from dialogs.counter_finder import counters_named
 from dialogs.documents import DocumentsStep
 from dialogs.engine import Context, Step
 from dialogs.follow import follow_proven
+from dialogs.on_behalf import (
+    at_counter,
+    bill_id_state,
+    leave_counter_filing,
+    say_filed,
+    say_refused,
+)
 from dialogs.phone import own_mobile
-from locales.values import Code, Msg, tehran_date
+from locales.values import Code, Msg
 
 ACKNOWLEDGE = "removal:acknowledge"
 CONFIRM = "removal:confirm"
@@ -43,9 +51,15 @@ def _subscription(ctx: Context) -> Subscription:
 
 def _registered_mobile(ctx: Context) -> str | None:
     """The subscription's registered mobile; None (the draft dropped, with why) if it has none."""
-    mobile = registered_mobile(ctx.session, _subscription(ctx))
+    subscription = _subscription(ctx)
+    mobile = registered_mobile(ctx.session, subscription)
     if mobile is None:
-        ctx.say("removal.no_mobile", bill_id=Code(ctx.draft["bill_id"]))
+        bill_id = Code(ctx.draft["bill_id"])
+        counters = counters_named(ctx, subscription.city)  # where it is done in person
+        if counters is None:
+            ctx.say("removal.no_mobile", bill_id=bill_id)
+        else:
+            ctx.say("removal.no_mobile_counters", bill_id=bill_id, counters=counters)
         ctx.reset()
     return mobile
 
@@ -75,6 +89,7 @@ class BillIdStep(Step):
         subscription = subscription_for_bill_id(ctx, text, "removal.subscription_removed")
         if subscription is None:
             return
+        leave_counter_filing(ctx)  # the proof at a counter is not this chat's
         assert subscription.id is not None  # a stored subscription
         existing = open_removal_of(ctx.session, subscription_id=subscription.id)
         if existing is not None:
@@ -148,6 +163,9 @@ class ReasonStep(Step):
     name = states.REMOVAL_REASON
     back = states.REMOVAL_BILL_ID
     help = "help.removal_reason"
+
+    def back_to(self, ctx: Context) -> str | None:
+        return bill_id_state(ctx, states.REMOVAL_BILL_ID)
 
     def prompt(self, ctx: Context) -> Reply:
         buttons = [
@@ -322,6 +340,7 @@ class SummaryStep(Step):
         if not (draft.get("owner_proven") and draft.get("no_refund_acknowledged")):
             ctx.retry("input.button_expired")
             return
+        counter = at_counter(ctx)
         try:
             request = file_removal(
                 ctx.session,
@@ -335,23 +354,21 @@ class SummaryStep(Step):
                 code_notice_id=draft.get("code_notice_id"),
                 description=draft.get("reason_text", ""),
                 locale=ctx.locale,
+                at_counter=counter,
             )
         except Refused as refused:
+            if counter is not None and say_refused(ctx, counter.operator, refused):
+                return
             if refused.code != "removal_open":
                 raise
             # Filed meanwhile from another chat.
             ctx.say("removal.already_open", code=Code(refused.params["tracking_code"]))
             ctx.reset()
             return
-        assert request.step_deadline is not None
         if _by_sms(ctx):  # how to send the ID card, in one short reply
             ctx.say("removal.filed_sms", code=Code(request.tracking_code))
         else:
-            ctx.say(
-                "removal.filed",
-                code=Code(request.tracking_code),
-                expected=tehran_date(request.step_deadline),
-            )
+            say_filed(ctx, request, "removal.filed")
         ctx.reset()
 
 

@@ -28,6 +28,11 @@ REMOVAL_PROPERTY_DOCS = "removal.property_docs"
 REMOVAL_NO_REFUND = "removal.no_refund"
 REMOVAL_SUMMARY = "removal.summary"
 
+# A counter's operator files for the subscriber at the counter (then the flows above go on).
+COUNTER_SERVICE = "counter.service"
+COUNTER_BILL_ID = "counter.bill_id"
+COUNTER_CODE = "counter.code"  # the consent code texted to the subscription's registered mobile
+
 MY_REQUESTS = "requests.list"
 MY_REQUEST = "requests.detail"
 MY_REQUEST_CONFIRM = "requests.confirm"
@@ -45,9 +50,18 @@ STAFF_PAID_METHOD = "staff.paid_method"
 STAFF_CONFIRM = "staff.confirm"  # what a decision sends the subscriber, before it is sent
 STAFF_HISTORY = "staff.history"  # only the name of the full history's buttons: never entered
 STAFF_ACT = "staff.act"  # only the name of staff notices' buttons: never entered
+STAFF_REPORT = "staff.report"  # only the name of the weekly report's chart button: never entered
+STAFF_INSPECT = "staff.inspect"  # a counter's visit: the next item of the checklist
+STAFF_INSPECT_EXTRA = "staff.inspect_extra"  # a note and a photo after a failed item
+
+COUNTERS_CITY = "counters.city"  # a subscriber asks for the pishkhan counters of a city
+STAFF_COUNTER_PAPER = "staff.counter_paper"  # a counter's letter or agreement, scanned
 
 FEEDBACK = "feedback"  # only the name of the feedback question's buttons: never entered
 FEEDBACK_COMMENT = "feedback.comment"
+
+MY_BILL = "my_bill"  # which bill ID, followed or typed
+MY_BILL_SHOWN = "my_bill.shown"  # its latest bill, chart and buttons
 
 FOLLOW_LIST = "follow.list"
 FOLLOW_ADD = "follow.add"
@@ -72,3 +86,20 @@ BROADCAST_CONFIRM = "broadcast.confirm"
 BROADCAST_SEND_NOW = "broadcast.send_now"  # the count once more before sending at once
 BROADCAST_WHEN = "broadcast.when"
 BROADCAST_LIST = "broadcast.list"
+
+OUTAGES = "outages.list"  # the coming planned outages of my bill IDs, or of a place typed
+OUTAGES_CSV = "outages.csv"  # staff: a dispatch centre's schedule, entered without broadcasting
+REPORT_WHERE = "report.where"
+REPORT_PLACE = "report.place"  # after a shared location: which bill ID or area it is
+REPORT_PROBLEM = "report.problem"
+READING_BILL = "reading.bill"
+READING_DIGITS = "reading.digits"
+READING_PHOTO = "reading.photo"
+
+# Services defined as data (dialogs.service_flow): one set of states for all of them.
+SERVICES = "service.list"
+SERVICE_QUESTION = "service.question"
+SERVICE_CODE = "service.code"  # the registered mobile proven by a code
+SERVICE_DOCUMENTS = "service.documents"  # a required document
+SERVICE_MORE_DOCUMENTS = "service.more_documents"  # an optional one
+SERVICE_SUMMARY = "service.summary"

@@ -10,6 +10,7 @@ from channels.replies import Reply
 from dialogs import states
 from dialogs.engine import Context, Step
 from dialogs.outcomes import review_result, their_requests
+from dialogs.self_service_status import show_reading_status, show_report_status
 from locales.values import Code, Msg, tehran_date
 
 
@@ -38,8 +39,11 @@ def show_request_status(ctx: Context, text: str) -> bool:
         return False
     request = find_request(ctx.session, tracking_code=code)
     if request is None:
-        ctx.say("track.not_found", code=Code(code))
-        return False
+        # An outage report's or a self-reading's code answers with its own status.
+        found = show_report_status(ctx, code) or show_reading_status(ctx, code)
+        if not found:
+            ctx.say("track.not_found", code=Code(code))
+        return found
     status = Msg(f"status.{request.status}")
     kind = Msg(f"kind.{request.kind}")
     sms = ctx.event.channel == Channel.SMS

@@ -15,6 +15,7 @@ from locales.catalogs import plural_count, translate
 
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 PERSIAN_THOUSANDS = "\u066c"  # ٬ ARABIC THOUSANDS SEPARATOR, used in Persian
+PERSIAN_DECIMAL = "\u066b"  # ٫ ARABIC DECIMAL SEPARATOR
 LRI, PDI = "\u2066", "\u2069"
 # What user text may not bring to a screen: C0 controls but the line feed (ESC, BEL…), DEL,
 # C1 controls, and the bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069),
@@ -53,6 +54,15 @@ class Digits:
     """A number read digit by digit (a meter reading): the locale's digits, never grouped."""
 
     value: int
+
+
+@dataclass(frozen=True)
+class Number:
+    """A measured figure with its decimals (2.5 working days): the locale's digits and decimal
+    separator."""
+
+    value: float
+    places: int = 1
 
 
 def isolate(text: str) -> str:
@@ -115,6 +125,11 @@ def format_value(value: Any, locale: str, markup: Markup) -> str:
         return format_number(value.amount, locale)
     if isinstance(value, Digits):
         return localize_digits(str(value.value), locale)
+    if isinstance(value, Number):
+        text = f"{value.value:.{value.places}f}"
+        if locale == "fa":
+            text = localize_digits(text.replace(".", PERSIAN_DECIMAL), locale)
+        return text
     if isinstance(value, date):  # datetime is a date too
         return format_date(value, locale)
     if isinstance(value, bool):

@@ -22,13 +22,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from backend.actions import pending_payment_of
-from backend.constants import STAFF_NOTICES, Channel, DeliveryState, NoticeKind
+from backend.constants import CHAT_NOTICES, STAFF_NOTICES, Channel, DeliveryState, NoticeKind
 from backend.conversations import set_reachable
 from backend.db import session_scope
 from backend.models import Conversation, Notice, NoticeDelivery, ServiceRequest, SmsOptOut
 from backend.notice_status import shown_address
 from backend.notices import opened_params
-from backend.payments import make_payment_provider
+from backend.payments import payment_link
 from backend.sealing import SealExpired
 from backend.settings import Settings
 from channels.clients import BlockingSender
@@ -116,12 +116,13 @@ class Deliverer:
             # A direct notice (a one-time code) has its own mobile and language, and perhaps
             # no request; nothing of a request's is added to it.
             request = None
-            # A staff notice too: in its staff member's language, about no request of theirs.
-            if notice.to_mobile is None and notice.kind not in STAFF_NOTICES:
+            # A staff notice too: in its staff member's language, about no request of theirs;
+            # and a chat notice, in its chat's.
+            if notice.to_mobile is None and notice.kind not in STAFF_NOTICES | CHAT_NOTICES:
                 request = session.get(ServiceRequest, notice.request_id)
                 assert request is not None
             locale = (
-                self._locale(session, request, delivery.channel)
+                self._locale(session, request, delivery)
                 if request is not None
                 else notice.locale or self.settings.default_locale
             )
@@ -275,7 +276,7 @@ class Deliverer:
         payment = pending_payment_of(session, request)
         if payment is None:
             return None
-        link = make_payment_provider(self.settings).link(payment)
+        link = payment_link(self.settings, payment)
         return Msg("requests.pay_link", {"amount": Rials(payment.amount_rials), "link": link})
 
     @staticmethod
@@ -291,16 +292,22 @@ class Deliverer:
             return feedback_buttons(notice.params["code"])
         return request_buttons(session, request, withdraw=False) if request is not None else []
 
-    def _locale(self, session: Session, request: ServiceRequest, channel: Channel) -> str:
-        """A messenger's notice is read in the chat's language now; an SMS in the one the
+    def _locale(self, session: Session, request: ServiceRequest, delivery: NoticeDelivery) -> str:
+        """A messenger's notice is read in its chat's language now; an SMS in the one the
         subscriber last chose where they filed (kept with the request), not in whichever chat
         changed last. The default otherwise."""
-        if channel == Channel.SMS and request.locale:
+        sms = delivery.channel == Channel.SMS
+        if sms and request.locale:
             return request.locale
+        # A messenger's chat is the requester's, or (filed at a counter) the subscriber's.
+        channel, user_id = (
+            (request.channel, request.channel_user_id)
+            if sms
+            else (delivery.channel, delivery.address)
+        )
         locale = session.exec(
             select(Conversation.locale).where(
-                Conversation.channel == request.channel,
-                Conversation.user_id == request.channel_user_id,
+                Conversation.channel == channel, Conversation.user_id == user_id
             )
         ).first()
         return locale or self.settings.default_locale

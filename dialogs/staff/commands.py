@@ -7,13 +7,17 @@ from typing import Any
 from backend import actions
 from backend import staff as rules
 from backend.constants import (
+    CounterDocumentType,
+    CounterStatus,
     DeliveryState,
     EventAction,
+    InspectionStatus,
     PaymentMethod,
     RejectionReason,
     RequestKind,
     RequestStatus,
 )
+from backend.counters import may_see_request
 from backend.identifiers import InvalidIdentifier, parse_bounded_int
 from backend.models import Bill, ServiceRequest, Staff
 from backend.notice_status import deliveries_of
@@ -24,7 +28,7 @@ from backend.workflows import Refused, find_transition
 from channels.replies import Reply
 from dialogs import states
 from dialogs.engine import Context
-from dialogs.staff import words
+from dialogs.staff import counters, reports, service_steps, words
 from dialogs.staff.lines import code_of, listed, role_list, stacked_lines, statement_line
 from dialogs.staff.show import history_page, show
 from locales.values import Code, Digits, Msg, Rials
@@ -42,6 +46,12 @@ def _refusal_params(refusal: Refused) -> dict[str, Any]:
     for name, value in refusal.params.items():
         if name == "next":
             params[name] = value
+        elif isinstance(value, CounterStatus):
+            params[name] = Msg(f"counter.status.{value}")
+        elif isinstance(value, CounterDocumentType):
+            params[name] = Msg(f"counter.document.{value}")
+        elif isinstance(value, InspectionStatus):
+            params[name] = Msg(f"staff.inspect.status.{value}")
         elif name in ("status", "kind"):
             params[name] = Msg(f"{name}.{value}")
         elif name.endswith("_rials"):
@@ -118,6 +128,9 @@ def _on_request(command: str, handler: RequestHandler, *, needs_argument: bool) 
         request = rules.request_by_code(ctx.session, code)
         if request is None:
             ctx.say("track.not_found", code=Code(code))
+            return
+        if not may_see_request(ctx.session, staff, request):  # another counter's, say
+            ctx.say("staff.out_of_scope", code=Code(code), role=Msg(f"staff.role.{staff.role}"))
             return
         try:
             handler(ctx, staff, request, rest)
@@ -565,6 +578,12 @@ HANDLERS: dict[str, Handler] = {
     "correct": _on_request("correct", correct, needs_argument=True),
     "settle": _on_request("settle", settle, needs_argument=False),
     "close": _on_request("close", close, needs_argument=False),
+    "act": _on_request("act", service_steps.act_on, needs_argument=False),
+    "counters": counters.counters,
+    "counter": counters.counter,
+    "inspect": counters.inspect,
+    "report": reports.report,
+    "export": reports.export,
 }
 
 

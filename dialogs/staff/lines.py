@@ -1,29 +1,14 @@
-"""The pieces staff replies are made of: lines stacked into one message, roles, codes,
-statements."""
+"""The pieces staff replies are made of: roles, codes, statements; lines stacked into one
+message and lists (dialogs.lines, kept importable from here)."""
 
 from collections.abc import Sequence
 
 from backend.constants import StaffRole
 from backend.identifiers import local_mobile
 from backend.models import ServiceRequest
+from dialogs.lines import listed as listed
+from dialogs.lines import stacked_lines as stacked_lines
 from locales.values import Code, Msg, Rials
-
-
-def stacked_lines(messages: Sequence[Msg]) -> Msg:
-    """Messages one under another, as one message (each line is a whole sentence of its own)."""
-    *head, joined = messages
-    for message in reversed(head):
-        joined = Msg("staff.lines", {"first": message, "rest": joined})
-    return joined
-
-
-def listed(messages: Sequence[Msg | Code]) -> Msg | Code:
-    """Messages (or codes) one after another on one line, separated as a list is in the reader's
-    language (at least one)."""
-    *head, joined = messages
-    for message in reversed(head):
-        joined = Msg("staff.role_list", {"first": message, "rest": joined})
-    return joined
 
 
 def role_list(roles: Sequence[StaffRole]) -> Msg:

@@ -7,10 +7,12 @@ from backend import actions
 from backend import staff as rules
 from backend.constants import EventAction, PaymentMethod, RequestKind
 from backend.models import Bill, RequestEvent, ServiceRequest, Staff
+from backend.services.engine import defined_service
 from backend.storage import safe_file_name
 from channels.registry import MESSENGERS
 from channels.replies import Button, OutgoingFile, Reply
 from dialogs.engine import Context
+from dialogs.staff.assessment import assessment_lines
 from dialogs.staff.lines import (
     code_of,
     mobile_line,
@@ -18,11 +20,15 @@ from dialogs.staff.lines import (
     stacked_lines,
     statement_line,
 )
+from dialogs.staff.service_steps import next_commands, service_lines
 from locales.values import PLAIN, Code, Msg, Rials, render
 
 
 def show(ctx: Context, staff: Staff, request: ServiceRequest, rest: str) -> None:
-    ctx.replies.append(Reply(stacked_lines(_summary(ctx, staff, request))))
+    # A bill review opens, under its title line, with its dispute assessed (advice only).
+    head, *summary = _summary(ctx, staff, request)
+    lines = [head, *assessment_lines(ctx, staff, request), *summary]
+    ctx.replies.append(Reply(stacked_lines(lines)))
     ctx.replies.append(_history(ctx, request))
     documents = rules.documents_for(ctx.session, request, staff)
     # Names kept before they were made safe on arrival (dialogs.documents) are made safe here.
@@ -62,8 +68,11 @@ def _summary(ctx: Context, staff: Staff, request: ServiceRequest) -> list[Msg]:
         else Msg("staff.show.unassigned")
     )
     lines += _subscriber(rules.subscriber_view(ctx.session, request, staff))
+    definition = defined_service(request.kind)
     if request.kind == RequestKind.BILL_REVIEW:
         lines += _review(ctx, staff, request)
+    elif definition is not None:
+        lines += service_lines(request, staff)
     else:
         lines += _removal(ctx, staff, request)
     if request.description:
@@ -71,6 +80,9 @@ def _summary(ctx: Context, staff: Staff, request: ServiceRequest) -> list[Msg]:
     mine = [f"/{c}" for c in rules.step_commands(request) if rules.may(staff, c)]
     if mine:
         lines.append(Msg("staff.show.next", {"commands": Code(" ".join(mine))}))
+    elif definition is not None and rules.may(staff, "act"):
+        commands = next_commands(definition, request, staff)
+        lines.append(Msg("staff.show.next", {"commands": commands}))
     return lines
 
 

@@ -24,6 +24,7 @@ STRONG = "s" * MIN_SECRET_CHARS
 SAFE: dict[str, Any] = {
     "environment": Environment.PRODUCTION,
     "payment_provider": "zarinpal",
+    "zarinpal_merchant_id": SecretStr("1344b5d4-0048-11e8-94db-005056a205be"),
     "sms_provider": "kavenegar",
     "public_base_url": "https://desk.example.ir",
     "webhook_secret": SecretStr(STRONG),

@@ -1,5 +1,6 @@
 """Fixtures for the counter tests: a file store, a fixed clock, counters at each step, staff."""
 
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -8,6 +9,7 @@ import pytest
 from sqlmodel import Session
 
 from backend.constants import Channel, CounterAction, CounterStatus, RequestKind, StaffRole
+from backend.counter_inspections import DEFAULT_CHECKLIST
 from backend.counter_workflow import Paper, apply
 from backend.counters import (
     add_operator,
@@ -89,6 +91,27 @@ def filed_at(
     session.add(request)
     session.commit()
     return request
+
+
+def edited_checklist(tmp_path: Path) -> Path:
+    """Version 2: the fees item weighs more, an item is reworded, one is added."""
+    data = json.loads(DEFAULT_CHECKLIST.read_text(encoding="utf-8"))
+    data["version"] = 2
+    rules = data["topics"][2]["items"]
+    rules[0]["weight"] = 5
+    rules[1]["text_fa"] = "کاربر برق دفتر آموزش‌دیده و معرفی‌شده به شرکت است."
+    rules.append(
+        {
+            "key": "signage",
+            "text_fa": "تابلوی دفتر نصب است.",
+            "text_en": "The office's sign is up.",
+            "weight": 1,
+            "expected": "yes",
+        }
+    )
+    path = tmp_path / "pishkhan-v2.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from backend.counter_inspections import (
 )
 from backend.models import Checklist, Counter, Inspection, Staff, Subscription
 from backend.workflows import Refused
-from tests.counters.conftest import NOW, AddStaff, CounterAt, filed_at
+from tests.counters.conftest import NOW, AddStaff, CounterAt, edited_checklist, filed_at
 
 YES, NO, NA = ChecklistAnswer.YES, ChecklistAnswer.NO, ChecklistAnswer.NOT_APPLICABLE
 AREA = "تبریز ۲"
@@ -43,19 +43,6 @@ def fill(session: Session, visit: Inspection, answers: dict[str, ChecklistAnswer
     for entry in visit_items(session, visit):
         answer = answers.get(entry.item.key, entry.item.expected)
         answer_item(session, visit, entry.item, answer, now=NOW, note="دیده شد")
-
-
-def edited_checklist(tmp_path: Path) -> Path:
-    """Version 2: the fees item weighs more, an item is reworded, one is added."""
-    data = json.loads(DEFAULT_CHECKLIST.read_text(encoding="utf-8"))
-    data["version"] = 2
-    rules = data["topics"][2]["items"]
-    rules[0]["weight"] = 5
-    rules[1]["text"] = "کاربر برق دفتر آموزش‌دیده و معرفی‌شده به شرکت است."
-    rules.append({"key": "signage", "text": "تابلوی دفتر نصب است.", "weight": 1, "expected": "yes"})
-    path = tmp_path / "pishkhan-v2.json"
-    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    return path
 
 
 @pytest.fixture

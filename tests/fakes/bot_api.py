@@ -1425,6 +1425,27 @@ def photo_update(
     )
 
 
+def location_update(
+    user_id: int,
+    latitude: float,
+    longitude: float,
+    *,
+    first_name: str = "کاربر",
+    shape: Shape = "telegram",
+) -> dict[str, Any]:
+    """A location shared from the phone (Telegram and Bale both send latitude and longitude)."""
+    return _user_message(
+        user_id,
+        chat_id=None,
+        message_id=None,
+        first_name=first_name,
+        username=None,
+        language_code="fa",
+        shape=shape,
+        location={"latitude": latitude, "longitude": longitude},
+    )
+
+
 def voice_update(
     user_id: int,
     content: bytes = b"OggS",

@@ -11,6 +11,7 @@ from tests.fakes.bot_api import (
     callback_update,
     contact_update,
     document_update,
+    location_update,
     message_update,
     photo_update,
     voice_update,
@@ -74,6 +75,9 @@ class MessengerUser:
             self.user_id, name, mime, content, file_size=size, shape=self.shape
         )
         return self.send(update)
+
+    def location(self, latitude: float, longitude: float) -> list[dict[str, Any]]:
+        return self.send(location_update(self.user_id, latitude, longitude, shape=self.shape))
 
     def voice(self) -> list[dict[str, Any]]:
         return self.send(voice_update(self.user_id, shape=self.shape))

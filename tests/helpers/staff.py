@@ -16,12 +16,15 @@ from locales.values import Msg
 from tests.helpers.chat import ChatUser
 
 
-def code_texted_to(db: sa.Engine, settings: Settings, mobile: str) -> str:
-    """The latest one-time code queued for `mobile`, opened from its seal (as its SMS says it)."""
+def code_texted_to(
+    db: sa.Engine, settings: Settings, mobile: str, kind: NoticeKind = NoticeKind.ONE_TIME_CODE
+) -> str:
+    """The latest one-time code queued for `mobile`, opened from its seal (as its SMS says it);
+    `kind`: the code's notice (a counter's consent code is worded as one of its own)."""
     with Session(db) as session:
         notice = session.exec(
             select(Notice)
-            .where(Notice.kind == NoticeKind.ONE_TIME_CODE, Notice.to_mobile == mobile)
+            .where(Notice.kind == kind, Notice.to_mobile == mobile)
             .order_by(col(Notice.id).desc())
         ).first()
     assert notice is not None, f"no code for {mobile}"

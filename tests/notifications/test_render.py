@@ -36,6 +36,12 @@ PARAMS: dict[NoticeKind, dict[str, object]] = {
     NoticeKind.WITHDRAWN: {},
     NoticeKind.CLOSED: {},
     NoticeKind.ONE_TIME_CODE: {"minutes": 5},  # `code`: the one-time code, opened from its seal
+    # The same at a counter (dialogs.counter_filing), naming the counter and the service.
+    NoticeKind.COUNTER_CODE: {
+        "minutes": 5,
+        "counter": "دفتر پیشخوان دولت ولیعصر",
+        "service": "connection_removal",
+    },
     # What backend/staff.py passes; it is about a staff account, with no tracking code.
     NoticeKind.STAFF_BOUND: {
         "name": "مینا رضایی",
@@ -61,6 +67,12 @@ PARAMS: dict[NoticeKind, dict[str, object]] = {
         "holder": "مینا رضایی",
     },
 }
+# What backend/staff_notices.py passes of a counter's step past its deadline (`code`: its code).
+PARAMS[NoticeKind.STAFF_COUNTER_OVERDUE] = {
+    "counter": "دفتر پیشخوان دولت ولیعصر",
+    "counter_step": "approved",
+    "due": DEADLINE,
+}
 # What backend/workflows.py and backend/feedback.py pass.
 PARAMS[NoticeKind.FEEDBACK] = {"service": "bill_review"}
 for kind, extra in (
@@ -68,7 +80,33 @@ for kind, extra in (
     (NoticeKind.STAFF_LOW_SCORE_COMMENT, {"comment": "کسی پاسخ تلفن را نداد."}),
 ):
     PARAMS[kind] = {"service": "bill_review", "step": "closed", "due": "", "score": 2, **extra}
-NO_TRACKING_CODE = {NoticeKind.STAFF_BOUND}
+# What backend/outage_schedule.py and backend/outage_reports.py pass (a chat notice's address
+# too, which the message does not show).
+CHAT = {"to_channel": "telegram", "to_user": "7501", "subscription_id": 1}
+PARAMS[NoticeKind.OUTAGE_REMINDER] = {
+    **CHAT,
+    "place": "قم، صفاییه",
+    "starts_at": DEADLINE,
+    "ends_at": DEADLINE,
+    "outage_reason": "maintenance",
+}
+PARAMS[NoticeKind.INCIDENT_RESOLVED] = {**CHAT, "reported_at": DEADLINE, "resolved_at": DEADLINE}
+PARAMS[NoticeKind.SERVICE_STEP] = {"notice": "fee_due", "service": "meter_test", "amount_rials": 1}
+# What backend/reports.py passes of the weekly report (about no request: no tracking code).
+PARAMS[NoticeKind.STAFF_WEEKLY_REPORT] = {
+    "first_date": "2026-03-07",
+    "last_date": "2026-04-03",
+    "requests": 1204,
+    "on_time_percent": 87,
+    "overdue": 12,
+    "csat_score": 4.2,
+    "csat_count": 318,
+}
+NO_TRACKING_CODE = {
+    NoticeKind.STAFF_BOUND,
+    NoticeKind.OUTAGE_REMINDER,
+    NoticeKind.STAFF_WEEKLY_REPORT,
+}
 
 
 def test_parameters_take_the_type_their_name_says() -> None:

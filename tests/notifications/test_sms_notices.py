@@ -52,12 +52,31 @@ PARAMS: dict[NoticeKind, dict[str, object]] = {
     NoticeKind.CLOSED: {},
     NoticeKind.FEEDBACK: {"service": "connection_removal"},
     NoticeKind.ONE_TIME_CODE: {"code": "048213", "minutes": 5},
+    NoticeKind.COUNTER_CODE: {
+        "code": "048213",
+        "minutes": 5,
+        "counter": "دفتر پیشخوان دولت " + "ولیعصر " * 26,  # at most 200 characters
+        "service": "connection_removal",
+    },
     NoticeKind.STAFF_BOUND: {
         "name": "سیده فاطمه‌زهرا " * 12,  # as long as a staff name may be
         "role": "billing_reviewer",
         "channel": "telegram",
         "bound_at": DEADLINE,
     },
+}
+PARAMS[NoticeKind.OUTAGE_REMINDER] = {
+    "place": "قم، " + "شهرک صنعتی " * 9,  # an area's name near the 100 characters it may be
+    "starts_at": DEADLINE,
+    "ends_at": DEADLINE,
+    "outage_reason": LONG_PERSIAN[:200],
+}
+PARAMS[NoticeKind.INCIDENT_RESOLVED] = {"reported_at": DEADLINE, "resolved_at": DEADLINE}
+# A step of a service defined as data (backend.services): the longest that one says.
+PARAMS[NoticeKind.SERVICE_STEP] = {
+    "notice": "refused",
+    "service": "mobile_change",
+    "text": LONG_PERSIAN,
 }
 # What each notice asks or tells the reader to do, in its first line, by locale.
 ACTION: dict[NoticeKind, dict[str, str]] = {
@@ -69,7 +88,9 @@ ACTION: dict[NoticeKind, dict[str, str]] = {
     NoticeKind.STATEMENT_CORRECTED: {"fa": "نپردازید", "en": "do not pay"},
     NoticeKind.CLEARANCE: {"fa": "«درخواست‌های من»", "en": '"My requests"'},
     NoticeKind.ONE_TIME_CODE: {"fa": "048213", "en": "048213"},
+    NoticeKind.COUNTER_CODE: {"fa": "048213", "en": "048213"},
     NoticeKind.STAFF_BOUND: {"fa": "فوراً پیگیری کنید", "en": "look into it at once"},
+    NoticeKind.OUTAGE_REMINDER: {"fa": "یادآوری خاموشی", "en": "Planned outage reminder"},
 }
 # A money notice by SMS ends with the link to pay (notifications.delivery), kept whole.
 PAYS = {NoticeKind.FEE_DUE, NoticeKind.STATEMENT, NoticeKind.STATEMENT_CORRECTED}
@@ -80,7 +101,8 @@ LINK = "https://barq-desk.tavanir-qom.ir/pay/" + "0f" * 12
 
 def _message(kind: NoticeKind) -> Msg:
     params = PARAMS[kind]
-    code = {} if kind in (NoticeKind.STAFF_BOUND, NoticeKind.ONE_TIME_CODE) else {"code": CODE}
+    codeless = (NoticeKind.STAFF_BOUND, NoticeKind.ONE_TIME_CODE, NoticeKind.COUNTER_CODE)
+    code = {} if kind in codeless else {"code": CODE}
     return notice_message(kind, {**code, **params})
 
 

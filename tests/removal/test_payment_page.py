@@ -168,5 +168,9 @@ def test_the_webhook_server_serves_the_page_and_refuses_an_unknown_provider(
 
     assert "/pay/{reference}" in paths(make_web_app(settings, Dispatcher(), []))
     real = settings.model_copy(update={"payment_provider": "zarinpal"})
-    with pytest.raises(ValueError, match="unknown payment provider"):
+    assert {"/pay/{reference}", "/pay/{reference}/callback"} <= paths(
         make_web_app(real, Dispatcher(), [])
+    )
+    unknown = settings.model_copy(update={"payment_provider": "saman"})
+    with pytest.raises(ValueError, match="unknown payment provider"):
+        make_web_app(unknown, Dispatcher(), [])

@@ -23,6 +23,7 @@ from backend.staff import record_desk_payment
 from backend.workflows import Refused
 from dialogs.staff import METHOD_PREFIX
 from tests.factories import add_subscription
+from tests.helpers.db import waits_for_a_lock
 from tests.helpers.filing import history_of, request_of
 from tests.helpers.staff import Hire
 from tests.staff.conftest import file_removal
@@ -214,17 +215,9 @@ def test_two_desks_typing_one_receipt_at_once_pay_one_request(
         other = threading.Thread(target=second_desk)
         other.start()
         deadline = time.monotonic() + 10
-        while not outcome and not _waits_for_a_lock(engine):
+        while not outcome and not waits_for_a_lock(engine):
             assert time.monotonic() < deadline, "the second desk neither waited nor finished"
             time.sleep(0.01)
     other.join(10)
     assert outcome == ["reference_used"]
     assert [p[1:] for p in payments(session, second)] == [(PaymentStatus.PENDING, None, None)]
-
-
-def _waits_for_a_lock(engine: sa.Engine) -> bool:
-    with engine.connect() as connection:
-        waiting = connection.exec_driver_sql(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-        )
-        return bool(waiting.scalar_one())

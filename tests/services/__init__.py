@@ -1,0 +1,1 @@
+"""Services as data (backend.services): the definitions, their engine and the services."""
