@@ -1,6 +1,7 @@
 """Province-sized database: staff's look-ups on 1,000,000 subscriptions and 200,000 requests.
 
     .venv/bin/python bench/province.py seed [--rows 1000000] [--bills 6] [--requests 200000]
+    .venv/bin/python bench/province.py requests [--requests 200000]
     .venv/bin/python bench/province.py staff [--calls 200]
     .venv/bin/python bench/province.py drop
 
@@ -10,8 +11,11 @@ migrates it, adds the demo data (`python -m backend seed-demo`, so that the inte
 finds its bill IDs), imports --rows subscriptions with --bills bills each through
 `python -m backend import` (as bench/importers.py does, printing each import's time, rate and peak
 memory), then writes --requests requests with their event histories by COPY: bill reviews and
-removals spread over the last year in every status, one in ten still open, a share of the open ones
-late, assigned to a few reviewers.
+removals filed over the last year, each history walked through its workflow's transitions
+(backend.workflows) as staff and subscribers would have made them, steps taking a tenth of their
+target to twice it (so a share is late, and the recent ones still open), a few withdrawn, a third of
+the finished ones with a feedback answer; assigned to a few reviewers. `requests` writes them again
+on the seeded database (for bench/reports.py after a change of the walk).
 
 `staff` binds one supervisor's chat (a row, not the texted code: that is not what is measured) and
 sends, through the dialogs exactly as the bots do, --calls times each: /queue, /queue overdue,
@@ -36,17 +40,27 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from backend.compliance import FILING_TARGETS  # noqa: E402
+from backend.constants import FINAL_STATUSES, EventAction, RequestKind, RequestStatus  # noqa: E402
+from backend.settings import Settings  # noqa: E402
+from backend.workflows import KEEP, TRANSITIONS  # noqa: E402
 from bench.importers import SEED, run_import, write_bills, write_subscriptions  # noqa: E402
 
 DATABASE = "desk_province"
 STAFF_USER = "province-bench-supervisor"
 # Open statuses and the share of the open requests in each; the rest of the requests are closed.
-OPEN = {
-    "bill_review": ("submitted", "under_review", "upheld", "result_announced"),
-    "removal": ("submitted", "fee_announced", "fee_paid", "meter_tested", "terms_announced"),
-}
-CLOSED = ("closed", "withdrawn", "archived")
 CHANNELS = ("telegram", "bale", "sms")
+# Actions the subscriber takes (the rest are staff's), and the ones a walk takes seldom.
+BY_SUBSCRIBER = {
+    EventAction.SUBMITTED,
+    EventAction.PAY_FEE,
+    EventAction.ACCEPT_TERMS,
+    EventAction.DECLINE_TERMS,
+    EventAction.WITHDRAW,
+}
+UNLIKELY = {EventAction.WITHDRAW, EventAction.DECLINE_TERMS}
+SCORES = (1, 2, 3, 4, 4, 5, 5, 5)  # feedback answers, skewed as satisfied subscribers are
+WORKING_DAYS = {name: field.default for name, field in Settings.model_fields.items()}
 REVIEWERS = 8
 
 
@@ -85,9 +99,43 @@ def copy_rows(connection: sa.Connection, table: str, columns: str, rows: Iterato
     return written
 
 
+def walk(
+    rng: random.Random, kind: RequestKind, filed: datetime, now: datetime
+) -> tuple[
+    RequestStatus,
+    list[tuple[EventAction, RequestStatus | None, RequestStatus, datetime]],
+    datetime | None,
+]:
+    """A request's history as its workflow would have written it, up to `now`: from the
+    filing, each step taking between a tenth of its target and twice it (a share of them
+    late), a few withdrawn, a few terms declined. The status reached, the events (action,
+    from, to, when) and the open step's deadline (None once nothing is owed)."""
+    status, moment = RequestStatus.SUBMITTED, filed
+    events = [(EventAction.SUBMITTED, None, status, filed)]
+    target: str | None = FILING_TARGETS[kind]
+    started = filed
+    while status not in FINAL_STATUSES:
+        choices = [t for t in TRANSITIONS if t.kind == kind and status in t.sources]
+        ways = [t for t in choices if t.action not in UNLIKELY] or choices
+        if rng.random() < 0.04:  # the subscriber gives up
+            ways = [t for t in choices if t.action in UNLIKELY] or ways
+        step = rng.choice(ways)
+        days = WORKING_DAYS.get(target or "", 2)
+        moment += timedelta(hours=rng.uniform(0.1, 2.0) * days * 24 * 7 / 6)
+        if moment > now:  # still on this step
+            deadline = started + timedelta(days=days * 7 / 6) if target else None
+            return status, events, deadline
+        events.append((step.action, status, step.target, moment))
+        status = step.target
+        if step.deadline != KEEP:
+            target, started = step.deadline, moment
+    return status, events, None
+
+
 def seed_requests(url: str, count: int) -> None:
-    """`count` requests over the last year, and their histories: filed, taken, then a step or
-    two; every tenth still open (a third of those late), the rest closed."""
+    """`count` requests filed over the last year, each with the history its workflow gives it
+    (walk): most closed, the recent ones still open, some of those late; a third of the
+    finished ones answered the feedback question."""
     rng = random.Random(SEED)
     engine = sa.create_engine(url)
     now = datetime.now(UTC)
@@ -97,7 +145,8 @@ def seed_requests(url: str, count: int) -> None:
         staff_ids = [
             connection.exec_driver_sql(
                 "INSERT INTO staff (full_name, phone, role, active, created_at) "
-                f"VALUES ('کارشناس {n}', '+9893510{n:05d}', 'reviewer', true, now()) RETURNING id"
+                f"VALUES ('کارشناس {n}', '+9893510{n:05d}', 'billing_reviewer', true, now()) "
+                "RETURNING id"
             ).scalar_one()
             for n in range(REVIEWERS)
         ]
@@ -106,42 +155,42 @@ def seed_requests(url: str, count: int) -> None:
         ).scalar_one()
         requests: list[tuple] = []
         events: list[tuple] = []
+        answers: list[tuple] = []
         for n, code in enumerate(tracking_codes(count, rng)):
             request_id = first + n
-            kind = "bill_review" if n % 4 else "removal"
+            kind = RequestKind.BILL_REVIEW if n % 4 else RequestKind.CONNECTION_REMOVAL
             filed = now - timedelta(minutes=rng.randrange(1, 365 * 24 * 60))
-            is_open = n % 10 == 0
-            status = rng.choice(OPEN[kind]) if is_open else rng.choice(CLOSED)
-            late = is_open and n % 30 == 0
-            deadline = (now - timedelta(days=rng.randrange(1, 20))) if late else None
-            if is_open and not late:
-                deadline = now + timedelta(days=rng.randrange(1, 10))
-            assignee = rng.choice(staff_ids) if status != "submitted" else None
+            status, history, deadline = walk(rng, kind, filed, now)
+            staff = rng.choice(staff_ids)
+            assignee = staff if status != RequestStatus.SUBMITTED else None
             channel = rng.choice(CHANNELS)
             requests.append(
                 (
                     request_id,
-                    kind,
+                    kind.value,
                     code,
-                    status,
+                    status.value,
                     channel,
                     f"{channel}-user-{n}",
                     rng.randrange(1, subscriptions + 1),
-                    "high_consumption" if kind == "bill_review" else "removal",
+                    "high_consumption" if kind == RequestKind.BILL_REVIEW else "not_needed",
                     "مصرف این دوره با دوره‌های قبل نمی‌خواند.",
                     filed,
-                    filed + timedelta(hours=2),
+                    history[-1][3],
                     deadline,
                     assignee,
                     "fa",
                 )
             )
-            actor = f"staff:{assignee}" if assignee else "subscriber"
-            events.append((request_id, "subscriber", "filed", None, "submitted", None, filed))
-            if status != "submitted":
-                taken = filed + timedelta(hours=1)
-                events.append((request_id, actor, "took", None, None, None, taken))
-                events.append((request_id, actor, "moved", "submitted", status, None, taken))
+            for action, source, target, moment in history:
+                actor = "subscriber:" + channel if action in BY_SUBSCRIBER else f"staff:{staff}"
+                source_value = source.value if source is not None else None
+                events.append(
+                    (request_id, actor, action.value, source_value, target.value, None, moment)
+                )
+            if status in FINAL_STATUSES and n % 3 == 0:
+                answered = history[-1][3] + timedelta(hours=1)
+                answers.append((request_id, rng.choice(SCORES), channel, answered, answered))
         columns = (
             "id, kind, tracking_code, status, channel, channel_user_id, subscription_id, reason, "
             "description, created_at, updated_at, step_deadline, assignee_id, locale"
@@ -153,6 +202,12 @@ def seed_requests(url: str, count: int) -> None:
             "request_id, actor, action, from_status, to_status, note, created_at",
             iter(events),
         )
+        copy_rows(
+            connection,
+            "feedback",
+            "request_id, score, channel, created_at, updated_at",
+            iter(answers),
+        )
         connection.exec_driver_sql(
             "SELECT setval(pg_get_serial_sequence('service_request', 'id'), "
             "(SELECT max(id) FROM service_request))"
@@ -161,7 +216,11 @@ def seed_requests(url: str, count: int) -> None:
         connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     engine.dispose()
     seconds = time.perf_counter() - start
-    print(f"requests {count} with {written} events written in {seconds:.1f} s", flush=True)
+    print(
+        f"requests {count} with {written} events and {len(answers)} feedback answers written "
+        f"in {seconds:.1f} s",
+        flush=True,
+    )
 
 
 def seed(args: argparse.Namespace) -> None:
@@ -270,6 +329,16 @@ def measure_staff(args: argparse.Namespace) -> None:
     engine.dispose()
 
 
+def reseed_requests(args: argparse.Namespace) -> None:
+    """The requests written again, subscriptions and bills kept (minutes, not the seed's ten)."""
+    engine = sa.create_engine(database_url())
+    with engine.begin() as connection:
+        connection.exec_driver_sql("TRUNCATE service_request RESTART IDENTITY CASCADE")
+        connection.execute(sa.text("DELETE FROM staff WHERE full_name LIKE 'کارشناس %'"))
+    engine.dispose()
+    seed_requests(database_url(), args.requests)
+
+
 def drop(_: argparse.Namespace) -> None:
     admin = sa.create_engine(admin_url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -285,6 +354,9 @@ def main() -> None:
     seeding.add_argument("--bills", type=int, default=6, help="bills per subscription (0-12)")
     seeding.add_argument("--requests", type=int, default=200_000)
     seeding.set_defaults(run=seed)
+    again = commands.add_parser("requests", help="write its requests again, nothing else")
+    again.add_argument("--requests", type=int, default=200_000)
+    again.set_defaults(run=reseed_requests)
     staff = commands.add_parser("staff", help="time staff's look-ups on it")
     staff.add_argument("--calls", type=int, default=200, help="calls of each command")
     staff.set_defaults(run=measure_staff)
