@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from backend import actions
 from backend.constants import (
@@ -97,7 +97,8 @@ def test_every_transition(
     else:
         days = getattr(settings, transition.deadline)
         assert request.step_deadline == add_working_days(SATURDAY, days)
-    notices = session.exec(select(Notice)).all()
+    # In the order they were queued: without ORDER BY, PostgreSQL may return them otherwise.
+    notices = session.exec(select(Notice).order_by(col(Notice.id))).all()
     # A request made final is also asked for feedback, after its own notice (backend.feedback).
     if transition.target in FINAL_STATUSES:
         assert notices[-1].kind == NoticeKind.FEEDBACK
