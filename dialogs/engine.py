@@ -187,6 +187,11 @@ class Step:
         the channel or the draft (the back button itself is shown whenever `back` is set)."""
         return self.back
 
+    def takes_numbers(self, ctx: Context) -> bool:
+        """Whether a number typed here is the answer (a reading, a count), not the number of a
+        button shown: its buttons are then chosen by their labels only."""
+        return False
+
     def on_text(self, ctx: Context, text: str) -> None:
         ctx.retry("input.use_buttons")
 
@@ -363,10 +368,10 @@ class DialogEngine:
                 ctx.retry("input.unknown_command")
             return
         kind, choice = event.kind, event.choice
-        if kind == EventKind.TEXT:
-            choice = self._button_typed(conversation, text)
-            kind = EventKind.CHOICE if choice else kind
         step = self._step(ctx)
+        if kind == EventKind.TEXT:
+            choice = self._button_typed(conversation, text, by_number=not step.takes_numbers(ctx))
+            kind = EventKind.CHOICE if choice else kind
         if kind == EventKind.CHOICE:
             self._on_choice(ctx, step, choice)
         elif kind == EventKind.TEXT:
@@ -417,12 +422,12 @@ class DialogEngine:
         ctx.go(states.LANGUAGE)
 
     @staticmethod
-    def _button_typed(conversation: Conversation, text: str) -> str:
-        """The button a typed text means: its number as shown, or its label, both normalized
-        (Arabic ي and ك for Persian ی and ک, any digits, spacing, letter case)."""
+    def _button_typed(conversation: Conversation, text: str, *, by_number: bool = True) -> str:
+        """The button a typed text means: its number as shown (unless not `by_number`), or its
+        label, both normalized (Arabic ي and ك for Persian ی and ک, any digits, spacing, case)."""
         typed = _typed_form(text)
         for number, (value, label) in enumerate(conversation.data.get("buttons", []), start=1):
-            if typed in (str(number), _typed_form(label)):
+            if (by_number and typed == str(number)) or typed == _typed_form(label):
                 return value
         return ""
 

@@ -82,6 +82,9 @@ class DigitsStep(Step):
         bill_id = Code(subscription.bill_id if subscription else "")
         return Reply(Msg("reading.digits_prompt", {"bill_id": bill_id}))
 
+    def takes_numbers(self, ctx: Context) -> bool:
+        return True  # a reading of 1 or 2 is a reading, not «بازگشت» or «لغو»
+
     def on_text(self, ctx: Context, text: str) -> None:
         subscription = _subscription(ctx)
         if subscription is None:

@@ -176,6 +176,9 @@ class QuestionStep(Step):
         ]
         return Reply(Msg(key, params), buttons=buttons)
 
+    def takes_numbers(self, ctx: Context) -> bool:
+        return _question(ctx).type != "choice"  # two instalments are not «لغو»
+
     def on_choice(self, ctx: Context, value: str) -> None:
         question = _question(ctx)
         option = value.removeprefix(OPTIONS)

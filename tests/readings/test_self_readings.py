@@ -36,6 +36,16 @@ def test_a_reading_lower_than_the_last_is_refused_and_the_bill_id_kept(
     assert "۱۲۴۰۰" in user.text() and subscription.bill_id in user.text()
 
 
+def test_a_reading_typed_as_a_buttons_number_is_a_reading_and_the_labels_still_work(
+    user: ChatUser, subscription: Subscription
+) -> None:
+    start(user, subscription)
+    user.say("2")  # «لغو» is the second button shown: a reading here all the same
+    assert user.keys == ["refused.reading_lower", "reading.digits_prompt"]
+    user.say("بازگشت")
+    assert user.keys == ["reading.bill_prompt"]
+
+
 def test_an_implausibly_high_reading_is_refused(
     user: ChatUser, session: Session, subscription: Subscription
 ) -> None:
