@@ -6,7 +6,7 @@ from typing import Any
 from backend import actions
 from backend import staff as rules
 from backend.constants import EventAction, PaymentMethod, RequestKind
-from backend.models import Bill, RequestEvent, ServiceRequest, Staff
+from backend.models import Bill, Counter, RequestEvent, ServiceRequest, Staff
 from backend.services.engine import defined_service
 from backend.storage import safe_file_name
 from channels.registry import MESSENGERS
@@ -67,6 +67,11 @@ def _summary(ctx: Context, staff: Staff, request: ServiceRequest) -> list[Msg]:
         if assignee
         else Msg("staff.show.unassigned")
     )
+    counter = ctx.session.get(Counter, request.counter_id) if request.counter_id else None
+    if counter is not None:
+        filer = ctx.session.get(Staff, request.filed_by_id) if request.filed_by_id else None
+        params = {"counter": counter.name, "code": Code(counter.code)}
+        lines.append(Msg("staff.show.counter", {**params, "by": filer.full_name if filer else ""}))
     lines += _subscriber(rules.subscriber_view(ctx.session, request, staff))
     definition = defined_service(request.kind)
     if request.kind == RequestKind.BILL_REVIEW:

@@ -382,6 +382,7 @@ def test_an_operator_sees_only_their_counters_requests(
     shown = operator.text()
     assert own.tracking_code in shown and "مریم احمدی" in shown
     assert "0012345678" not in shown and "0912" not in shown  # masked, and no mobile
+    assert "دفتر پیشخوان دولت ولیعصر" in shown  # where it was filed
     for code in (elsewhere.tracking_code, in_bot.tracking_code):
         operator.run(f"/show {code}")
         assert operator.keys == ["staff.out_of_scope"], operator.keys
