@@ -106,6 +106,29 @@ class Scope:
 EVERYTHING = Scope()
 
 
+def channel_of_request() -> sa.ColumnElement[str]:
+    """A request's channel as reports count it: the counter for one filed at a counter."""
+    return sa.case(
+        (col(ServiceRequest.counter_id).is_not(None), sa.literal(COUNTER_CHANNEL)),
+        else_=col(ServiceRequest.channel),
+    )
+
+
+def in_scope(query: Any, scope: Scope) -> Any:
+    """`query`, which joins the request and its subscription, kept to the scope's requests."""
+    if scope.kind is not None:
+        query = query.where(col(ServiceRequest.kind) == scope.kind)
+    if scope.city is not None:
+        query = query.where(col(Subscription.city) == scope.city)
+    if scope.area is not None:
+        query = query.where(col(Subscription.area) == scope.area)
+    if scope.channel is not None:
+        query = query.where(channel_of_request() == scope.channel)
+    if scope.counter_id is not None:
+        query = query.where(col(ServiceRequest.counter_id) == scope.counter_id)
+    return query
+
+
 @dataclass(frozen=True)
 class Figures:
     requests: int  # requests with a step started in the period
@@ -251,10 +274,7 @@ def _steps_query(period: Period, scope: Scope, settings: Settings) -> Any:
         .subquery("boundaries")
     )
     b = boundaries.c
-    channel = sa.case(
-        (col(request.counter_id).is_not(None), sa.literal(COUNTER_CHANNEL)),
-        else_=col(request.channel),
-    )
+    channel = channel_of_request()
     holder = sa.case(
         (col(request.assignee_id).is_not(None), "staff:" + sa.cast(request.assignee_id, sa.String)),
         else_=sa.null(),
@@ -278,17 +298,7 @@ def _steps_query(period: Period, scope: Scope, settings: Settings) -> Any:
         .join(Subscription, col(Subscription.id) == col(request.subscription_id))
         .where(b.step.is_not(None), b.started_at < period.end)
     )
-    if scope.kind is not None:
-        query = query.where(col(request.kind) == scope.kind)
-    if scope.city is not None:
-        query = query.where(col(Subscription.city) == scope.city)
-    if scope.area is not None:
-        query = query.where(col(Subscription.area) == scope.area)
-    if scope.channel is not None:
-        query = query.where(channel == scope.channel)
-    if scope.counter_id is not None:
-        query = query.where(col(request.counter_id) == scope.counter_id)
-    return query.subquery("steps")
+    return in_scope(query, scope).subquery("steps")
 
 
 def _key_columns(steps: Any, dimension: Dimension) -> list[Any]:

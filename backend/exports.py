@@ -17,7 +17,9 @@ from backend.compliance import (
     Row,
     Scope,
     StepRow,
+    channel_of_request,
     compliance,
+    in_scope,
     step_rows,
 )
 from backend.constants import FINAL_STATUSES, RequestKind
@@ -90,30 +92,8 @@ class Export:
     counter_codes: Mapping[int, str]  # counter id → code
 
 
-def _channel_column() -> sa.ColumnElement[str]:
-    return sa.case(
-        (col(ServiceRequest.counter_id).is_not(None), sa.literal(COUNTER_CHANNEL)),
-        else_=col(ServiceRequest.channel),
-    )
-
-
-def _scoped(query: Any, scope: Scope) -> Any:
-    """`query` (which joins the request's subscription) kept to the requests the scope counts."""
-    if scope.kind is not None:
-        query = query.where(col(ServiceRequest.kind) == scope.kind)
-    if scope.city is not None:
-        query = query.where(col(Subscription.city) == scope.city)
-    if scope.area is not None:
-        query = query.where(col(Subscription.area) == scope.area)
-    if scope.channel is not None:
-        query = query.where(_channel_column() == scope.channel)
-    if scope.counter_id is not None:
-        query = query.where(col(ServiceRequest.counter_id) == scope.counter_id)
-    return query
-
-
 def _filed_in(query: Any, period: Period, scope: Scope) -> Any:
-    return _scoped(
+    return in_scope(
         query.join(Subscription, col(Subscription.id) == col(ServiceRequest.subscription_id)).where(
             col(ServiceRequest.created_at) >= period.start,
             col(ServiceRequest.created_at) < period.end,
@@ -232,7 +212,7 @@ def _step_line(step: StepRow, codes: Mapping[int, str], names: Mapping[str, str]
 
 def _feedback(session: Session, period: Period, scope: Scope) -> list[FeedbackLine]:
     """The answers given in the period, on requests the scope counts."""
-    query = _scoped(
+    query = in_scope(
         select(Feedback, ServiceRequest)
         .join(ServiceRequest, col(ServiceRequest.id) == col(Feedback.request_id))
         .join(Subscription, col(Subscription.id) == col(ServiceRequest.subscription_id))
@@ -292,7 +272,7 @@ def monthly_summary(
     return MonthlySummary(
         period=period,
         by_service=tally(col(ServiceRequest.kind)),
-        by_channel=tally(_channel_column()),
+        by_channel=tally(channel_of_request()),
         by_outcome=tally(outcome),
         steps=table(Dimension.STEP),
         services=table(Dimension.SERVICE),
