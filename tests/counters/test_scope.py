@@ -5,10 +5,11 @@ from typing import NamedTuple
 import pytest
 from sqlmodel import Session, col, select
 
-from backend.constants import CounterAction, CounterReason, CounterStatus, RequestKind
+from backend.constants import Channel, CounterAction, CounterReason, CounterStatus, RequestKind
 from backend.constants import StaffRole as R
 from backend.counter_workflow import apply
 from backend.counters import (
+    add_operator,
     counter_for_filing,
     delegate,
     may_see_counter,
@@ -19,8 +20,10 @@ from backend.counters import (
     visible_counters,
 )
 from backend.models import Counter, CounterEvent, ServiceRequest, Staff, Subscription
+from backend.service_requests import AtCounter, file_request
 from backend.workflows import Refused
 from tests.counters.conftest import ADMIN, NOW, AddStaff, CounterAt, filed_at
+from tests.factories import add_subscription
 
 TABRIZ, MARAGHEH = "تبریز ۲", "مراغه"
 
@@ -152,3 +155,57 @@ def test_delegation_is_recorded_and_refused_once_the_counter_is_closed(
         .order_by(col(CounterEvent.id))
     ).all()
     assert notes == ["bill_review"]
+
+
+def test_an_operator_is_linked_only_when_they_are_one_and_the_counter_is_not_closed(
+    session: Session, counter_at: CounterAt, add_member: AddStaff
+) -> None:
+    counter = counter_at(CounterStatus.INTRODUCED, operator=False)
+    for someone in (add_member(R.BILLING_REVIEWER), add_member(R.AREA_HEAD)):
+        with pytest.raises(Refused, match="counter_not_operator"):
+            add_operator(session, counter, someone, actor=ADMIN, now=NOW)
+    left = add_member(R.COUNTER_OPERATOR)
+    left.active = False
+    with pytest.raises(Refused, match="counter_not_operator"):
+        add_operator(session, counter, left, actor=ADMIN, now=NOW)
+    apply(
+        session,
+        counter,
+        CounterAction.REJECT,
+        actor=ADMIN,
+        now=NOW,
+        reason=CounterReason.UNFAVOURABLE_INQUIRY,
+    )
+    operator = add_member(R.COUNTER_OPERATOR)
+    with pytest.raises(Refused) as refused:
+        add_operator(session, counter, operator, actor=ADMIN, now=NOW)
+    assert (refused.value.code, refused.value.params) == (
+        "counter_wrong_status",
+        {"status": CounterStatus.REJECTED},
+    )
+    assert operator.counter_id is None and operators_of(session, counter) == []
+
+
+def test_a_counter_files_only_for_the_subscription_whose_code_was_read_out(
+    session: Session, counter_at: CounterAt, subscription: Subscription
+) -> None:
+    counter = counter_at(CounterStatus.ACTIVE)
+    operator = operators_of(session, counter)[0]
+    other = add_subscription(session, file_number=48299, mobile="+989129999999")
+    assert other.id is not None and subscription.id is not None
+    with pytest.raises(Refused, match="counter_no_consent"):
+        file_request(
+            session,
+            kind=RequestKind.BILL_REVIEW,
+            channel=Channel.TELEGRAM,
+            channel_user_id="1001",
+            subscription_id=other.id,
+            reason="high_consumption",
+            description="مصرف این دوره زیاد است.",
+            documents=[],
+            now=NOW,
+            deadline=NOW,
+            at_counter=AtCounter(operator, subscription.id),
+        )
+    session.rollback()
+    assert session.exec(select(ServiceRequest)).all() == []
