@@ -44,6 +44,7 @@ from backend.models import Counter, Staff, utcnow
 from backend.outage_schedule import import_planned_outages
 from backend.self_readings import export_readings
 from backend.services import startup_problem
+from backend.services.engine import defined_service, service_kinds
 from backend.settings import Environment, get_settings, local_zone
 from backend.staff import (
     ROLE_WORDS,
@@ -188,11 +189,17 @@ def _jalali(moment: datetime) -> str:
     return text
 
 
+def _kind_words(kind: str) -> str:
+    """A service in words: a built one's, or a defined one's code as its English name says."""
+    definition = defined_service(kind)
+    return definition.name.en.lower() if definition is not None else KIND_WORDS[RequestKind(kind)]
+
+
 def _counter_words(session: Session, counter: Counter) -> str:
     status = STATUS_WORDS[counter.status]
     if counter.status_reason is not None:
         status += f" ({counter.status_reason.replace('_', ' ')})"
-    services = ", ".join(KIND_WORDS[kind] for kind in services_of(session, counter))
+    services = ", ".join(_kind_words(kind) for kind in services_of(session, counter))
     due = (
         "" if counter.step_deadline is None else f"; next step due {_jalali(counter.step_deadline)}"
     )
@@ -234,7 +241,7 @@ def run_counters_add(args: argparse.Namespace) -> int:
             session,
             details,
             _paper(args.letter),
-            services=parse_kinds(args.services),
+            services=parse_kinds(args.services, service_kinds()),
             storage=_storage(),
             actor=CLI_ACTOR,
             now=utcnow(),
@@ -256,7 +263,9 @@ def run_counters_list(args: argparse.Namespace) -> int:
 
 def run_counters_import(args: argparse.Namespace) -> int:
     def counters(session: Session, path: Path) -> ImportResult:
-        return import_counters(session, path, storage=_storage(), actor=CLI_ACTOR, now=utcnow())
+        return import_counters(
+            session, path, storage=_storage(), actor=CLI_ACTOR, now=utcnow(), known=service_kinds()
+        )
 
     return _import(counters, args.file)
 
@@ -264,10 +273,9 @@ def run_counters_import(args: argparse.Namespace) -> int:
 def run_counters_delegate(args: argparse.Namespace) -> int:
     def change(session: Session) -> None:
         counter = counter_by_code(session, args.code)
-        kinds = delegate(
-            session, counter, [RequestKind(k) for k in args.services], actor=CLI_ACTOR, now=utcnow()
-        )
-        files = ", ".join(KIND_WORDS[kind] for kind in kinds) or "nothing"
+        wanted = parse_kinds(",".join(args.services), service_kinds())
+        kinds = delegate(session, counter, wanted, actor=CLI_ACTOR, now=utcnow())
+        files = ", ".join(_kind_words(kind) for kind in kinds) or "nothing"
         print(f"counter {counter.code} now files {files}")
 
     return _counter_command("nothing changed", change)
@@ -421,7 +429,10 @@ def build_parser() -> argparse.ArgumentParser:
         "delegate", help="set the services a counter may file (none: it files nothing)"
     )
     command.add_argument("code", help="the counter's office code")
-    command.add_argument("services", nargs="*", choices=services, help="its services")
+    # Checked when run, against the definitions too (read once the startup check passed).
+    command.add_argument(
+        "services", nargs="*", help=f"its services: {', '.join(services)} or a defined one's code"
+    )
     command.set_defaults(run=run_counters_delegate)
     command = counters.add_parser("operator", help="link a counter operator to their counter")
     command.add_argument("code", help="the counter's office code")

@@ -309,7 +309,7 @@ def announce_fee(
     if id_card_missing(session, request):
         raise Refused("id_card_missing")
     request.fee_rials = amount
-    payment = _new_payment(session, request, PaymentPurpose.COLLECTION_FEE, amount, now)
+    payment = new_payment(session, request, PaymentPurpose.COLLECTION_FEE, amount, now)
     apply(
         session,
         request,
@@ -439,7 +439,7 @@ def _statement_payment(
     """The payment a statement asks for: none when it owes the subscriber or nothing."""
     if amount_rials <= 0:
         return None
-    return _new_payment(session, request, PaymentPurpose.FINAL_STATEMENT, amount_rials, now)
+    return new_payment(session, request, PaymentPurpose.FINAL_STATEMENT, amount_rials, now)
 
 
 def correct_statement(
@@ -590,21 +590,11 @@ def record_payment(
 
     The payment row is locked, so two callbacks for one payment cannot both move the request.
     """
-    payment = session.exec(
-        select(Payment).where(Payment.reference == reference).with_for_update()
-    ).first()
+    payment = mark_paid(
+        session, reference=reference, method=method, provider_ref=provider_ref, actor=actor, now=now
+    )
     if payment is None:
-        raise Refused("unknown_payment")
-    if payment.status == PaymentStatus.PAID:
         return False
-    if payment.status != PaymentStatus.PENDING:
-        raise Refused("payment_cancelled")
-    payment.status = PaymentStatus.PAID
-    payment.method = method
-    payment.provider_ref = provider_ref
-    payment.recorded_by = actor
-    payment.paid_at = now
-    session.add(payment)
     if payment.bill_id is not None:
         bill = session.get(Bill, payment.bill_id, with_for_update=True)
         assert bill is not None  # bills are never deleted
@@ -632,6 +622,35 @@ def record_payment(
     return True
 
 
+def mark_paid(
+    session: Session,
+    *,
+    reference: str,
+    method: PaymentMethod,
+    provider_ref: str,
+    actor: str,
+    now: datetime,
+) -> Payment | None:
+    """The payment, locked and marked paid; None if it already was. Refused when no payment
+    has the reference, or it was cancelled."""
+    payment = session.exec(
+        select(Payment).where(Payment.reference == reference).with_for_update()
+    ).first()
+    if payment is None:
+        raise Refused("unknown_payment")
+    if payment.status == PaymentStatus.PAID:
+        return None
+    if payment.status != PaymentStatus.PENDING:
+        raise Refused("payment_cancelled")
+    payment.status = PaymentStatus.PAID
+    payment.method = method
+    payment.provider_ref = provider_ref
+    payment.recorded_by = actor
+    payment.paid_at = now
+    session.add(payment)
+    return payment
+
+
 def pending_payment_of(session: Session, request: ServiceRequest) -> Payment | None:
     """The payment the subscriber is asked for now, if any."""
     query = select(Payment).where(
@@ -651,9 +670,10 @@ def _pending_payment(
     return session.exec(query).first()
 
 
-def _new_payment(
+def new_payment(
     session: Session, request: ServiceRequest, purpose: PaymentPurpose, amount: int, now: datetime
 ) -> Payment:
+    """A payment the request asks of the subscriber, due until paid or cancelled."""
     assert request.id is not None  # a stored request
     payment = Payment(
         request_id=request.id,

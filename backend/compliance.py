@@ -1,13 +1,15 @@
 """How well the deadlines are kept, computed from the request history alone (no second
-bookkeeping): every staff step a workflow gives a target in working days, when it started and
+bookkeeping): every staff step a service gives a target in working days, when it started and
 ended, grouped by service, step, area, channel, staff member, counter or week.
 
-A step starts with the event that set its deadline (the filing, or a transition whose deadline
-is a Settings field: backend.workflows) and ends with the request's next event that moves the
-deadline (any transition but a KEEP one). Done: ended other than by a withdrawal or a declined
-offer. Within its target: ended by the deadline add_working_days gives (today's targets and
-holidays, Fridays off). Overdue now: still open past it. The share on time is of the steps
-whose outcome is known: done, or open and late.
+The steps are every service's definition's (backend.services; the built services' agree with
+their code, tests/services/test_agreement.py): a step with a target of its own, in working days
+or a Settings field, starts with the event that enters it (the filing enters the first) and ends
+with the request's next event that enters a step not keeping the deadline running. A step
+waiting on the subscriber, or untimed, has no target: it is not counted. Done: ended other
+than by a withdrawal or a declined offer. Within its target: ended by the deadline
+add_working_days gives (today's targets and holidays, Fridays off). Overdue now: still open
+past it. The share on time is of the steps whose outcome is known: done, or open and late.
 
 Times are on a working clock: a working day counts its 24 hours, a Friday or a holiday none, so
 a step from Wednesday 10:00 to Saturday 10:00 took 2 working days. Percentiles interpolate as
@@ -26,12 +28,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from backend.constants import EventAction, RequestKind, RequestStatus
+from backend.constants import RequestKind, RequestStatus
 from backend.models import (
     Feedback,
     Holiday,
@@ -41,12 +44,15 @@ from backend.models import (
     UTCDateTime,
 )
 from backend.periods import Period, local_day, week_start
+from backend.services.loader import definitions
+from backend.services.schema import SUBSCRIBER, Step
 from backend.settings import Settings, get_settings, local_zone
 from backend.workdays import holidays, is_working_day
-from backend.workflows import KEEP, TRANSITIONS
 
 COUNTER_CHANNEL = "counter"  # the channel of a request filed at a pishkhan counter
-# The filing's deadline (backend.service_requests' callers give it): each kind's first step.
+# The built services' filing targets, as backend.service_requests' callers give them: the
+# bench walks histories from them, and tests/services/test_agreement.py checks that the
+# definitions, which the report reads, say the same.
 FILING_TARGETS: Mapping[RequestKind, str] = {
     RequestKind.BILL_REVIEW: "review_working_days",
     RequestKind.CONNECTION_REMOVAL: "fee_announcement_working_days",
@@ -56,34 +62,65 @@ NOT_DONE = (RequestStatus.WITHDRAWN, RequestStatus.ARCHIVED)
 SECONDS_A_DAY = 86400
 
 
-def step_name(target_field: str) -> str:
-    """A step is named by its target's setting: `review_working_days` → `review`."""
-    return target_field.removesuffix("_working_days")
+@dataclass(frozen=True)
+class TimedStep:
+    """A step of a service with a target of its own: it runs from the event entering `status`."""
+
+    service: str  # the definition's code: the request's kind
+    status: str  # the step's code
+    name: str  # what the reports call it (step_name)
+    working_days: int | None  # the target, or
+    setting: str | None  # the Settings field holding it
+
+    def target(self, settings: Settings) -> int:
+        if self.setting is not None:
+            return int(getattr(settings, self.setting))
+        assert self.working_days is not None  # timed_steps keeps only steps with a target
+        return self.working_days
 
 
-# (kind, action that starts it) → the step's target setting.
-STEP_STARTS: Mapping[tuple[RequestKind, str], str] = {
-    **{(kind, EventAction.SUBMITTED): field for kind, field in FILING_TARGETS.items()},
-    **{
-        (t.kind, t.action): t.deadline
-        for t in TRANSITIONS
-        if t.deadline is not None and t.deadline != KEEP
-    },
-}
-# Each kind's events that start or end a step: the filing, and transitions that move deadlines.
-BOUNDARIES: Mapping[RequestKind, frozenset[str]] = {
-    kind: frozenset(
-        {EventAction.SUBMITTED}
-        | {t.action for t in TRANSITIONS if t.kind == kind and t.deadline != KEEP}
+def step_name(service: str, step: Step) -> str:
+    """A built service's step by its target's setting, as the reports have always named them
+    (`review_working_days` → `review`: the two steps ending in the result told are one); a data
+    service's by the service and the step's code (`meter_test.submitted`), codes repeating
+    across services. channels.workbooks.step_label words both."""
+    if service in set(RequestKind) and step.working_days_setting is not None:
+        return step.working_days_setting.removesuffix("_working_days")
+    return f"{service}.{step.code}"
+
+
+@cache
+def timed_steps() -> tuple[TimedStep, ...]:
+    """Every service's steps that staff (or the desk) owe by a target, in definition order."""
+    return tuple(
+        TimedStep(
+            code, step.code, step_name(code, step), step.working_days, step.working_days_setting
+        )
+        for code, definition in definitions().items()
+        for step in definition.steps
+        if step.role != SUBSCRIBER
+        and (step.working_days is not None or step.working_days_setting is not None)
     )
-    for kind in RequestKind
-}
-STEPS: tuple[str, ...] = tuple(dict.fromkeys(step_name(f) for f in STEP_STARTS.values()))
-STEP_KINDS: Mapping[str, RequestKind] = {step_name(f): k for (k, _), f in STEP_STARTS.items()}
+
+
+@cache
+def step_boundaries() -> Mapping[str, frozenset[str]]:
+    """Each service's statuses whose entry ends the step before and starts its own, if timed:
+    every step but those keeping the running deadline (a review taken goes on as the review)."""
+    return {
+        code: frozenset(step.code for step in definition.steps if not step.keeps_deadline)
+        for code, definition in definitions().items()
+    }
+
+
+def step_names(services: Iterable[str]) -> list[str]:
+    """The steps of these services, each once, in definition order."""
+    wanted = set(services)
+    return list(dict.fromkeys(s.name for s in timed_steps() if s.service in wanted))
 
 
 class Dimension(StrEnum):
-    SERVICE = "service"  # the request's kind
+    SERVICE = "service"  # the request's kind: a definition's code
     STEP = "step"
     AREA = "area"  # the subscription's city and area: two parts of the key
     CHANNEL = "channel"  # where it was filed: telegram, bale, sms, shell, or counter
@@ -96,7 +133,7 @@ class Dimension(StrEnum):
 class Scope:
     """Which requests a report counts; None is any."""
 
-    kind: RequestKind | None = None
+    kind: str | None = None  # a service: a definition's code
     city: str | None = None
     area: str | None = None
     channel: str | None = None  # a Channel or COUNTER_CHANNEL
@@ -238,20 +275,11 @@ def _steps_query(period: Period, scope: Scope, settings: Settings) -> Any:
     """One row per step started in the period: its start and end, who ended it, its target,
     and the request's dimensions."""
     event, request = RequestEvent, ServiceRequest
-    kind, action = col(request.kind), col(event.action)
-    step = sa.case(
-        *(
-            ((kind == k) & (action == a), sa.literal(step_name(f)))
-            for (k, a), f in STEP_STARTS.items()
-        ),
-        else_=sa.null(),
-    )
+    kind, entered = col(request.kind), col(event.to_status)
+    starts = [((kind == s.service) & (entered == s.status), s) for s in timed_steps()]
+    step = sa.case(*((when, sa.literal(s.name)) for when, s in starts), else_=sa.null())
     target = sa.case(
-        *(
-            ((kind == k) & (action == a), sa.literal(int(getattr(settings, f))))
-            for (k, a), f in STEP_STARTS.items()
-        ),
-        else_=sa.null(),
+        *((when, sa.literal(s.target(settings))) for when, s in starts), else_=sa.null()
     )
     window: dict[str, Any] = {"partition_by": col(event.request_id), "order_by": col(event.id)}
     boundaries = (
@@ -269,7 +297,7 @@ def _steps_query(period: Period, scope: Scope, settings: Settings) -> Any:
         .join(request, col(request.id) == col(event.request_id))
         .where(
             col(event.created_at) >= period.start,
-            sa.or_(*((kind == k) & action.in_(sorted(a)) for k, a in BOUNDARIES.items())),
+            sa.or_(*((kind == k) & entered.in_(sorted(s)) for k, s in step_boundaries().items())),
         )
         .subquery("boundaries")
     )

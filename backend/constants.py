@@ -131,6 +131,7 @@ class PaymentPurpose(StrEnum):
     COLLECTION_FEE = "collection_fee"
     FINAL_STATEMENT = "final_statement"
     BILL = "bill"  # a consumption bill, paid online from «صورت‌حساب من»
+    SERVICE_FEE = "service_fee"  # a fee of a service defined as data (backend.services.fees)
 
 
 class PaymentStatus(StrEnum):

@@ -63,7 +63,7 @@ class VisitLine:
 @dataclass(frozen=True)
 class CounterProfile:
     line: CounterLine
-    services: Sequence[RequestKind]
+    services: Sequence[str]  # RequestKind, or a defined service's code
     operators: Sequence[str]
     visits: Sequence[VisitLine]  # the latest VISITS_SHOWN finished visits, the latest first
     open_visit: Inspection | None

@@ -7,6 +7,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -126,20 +127,19 @@ def parse_code(text: str) -> str:
     return code
 
 
-def parse_kinds(text: str) -> list[RequestKind]:
-    """`bill_review;connection_removal` (or with commas): the services, once each, in order."""
-    kinds: list[RequestKind] = []
+def parse_kinds(text: str, known: Collection[str] = tuple(RequestKind)) -> list[str]:
+    """`bill_review;connection_removal` (or with commas): the services, once each, in order.
+    `known`: those a counter may be delegated; the callers that can read the definitions pass
+    the services defined as data too (backend.services.engine.service_kinds)."""
+    kinds: list[str] = []
     for part in re.split(r"[;,]", text):
         name = part.strip()
         if not name:
             continue
-        try:
-            kind = RequestKind(name)
-        except ValueError:
-            known = ", ".join(RequestKind)
-            raise CounterError(f"unknown service {name!r}: one of {known}") from None
-        if kind not in kinds:
-            kinds.append(kind)
+        if name not in known:
+            raise CounterError(f"unknown service {name!r}: one of {', '.join(known)}")
+        if name not in kinds:
+            kinds.append(name)
     return kinds
 
 
@@ -184,7 +184,7 @@ def introduce_counter(
     details: CounterDetails,
     letter: Paper | None,
     *,
-    services: Collection[RequestKind] = (),
+    services: Collection[str] = (),
     storage: FileStorage,
     actor: str,
     now: datetime,
@@ -208,20 +208,26 @@ def introduce_counter(
     return counter
 
 
-def services_of(session: Session, counter: Counter) -> list[RequestKind]:
+def _in_order(kinds: Collection[str]) -> list[str]:
+    """The built services first, as RequestKind lists them; then those defined as data."""
+    built = [kind for kind in RequestKind if kind in kinds]
+    return [*built, *sorted(set(kinds) - set(built))]
+
+
+def services_of(session: Session, counter: Counter) -> list[str]:
+    """What the counter may file: the built services' kinds, and defined services' codes."""
     query = select(CounterService.kind).where(CounterService.counter_id == counter.id)
-    kinds = {RequestKind(kind) for kind in session.exec(query)}
-    return [kind for kind in RequestKind if kind in kinds]
+    return _in_order(set(session.exec(query)))
 
 
 def delegate(
     session: Session,
     counter: Counter,
-    kinds: Collection[RequestKind],
+    kinds: Collection[str],
     *,
     actor: str,
     now: datetime,
-) -> list[RequestKind]:
+) -> list[str]:
     """The services the counter may file become exactly `kinds` (form 7-2, edited by the
     company); an event records the new list. Returns it."""
     if counter.status in CLOSED_STATUSES:
@@ -237,11 +243,13 @@ def delegate(
         if kind not in wanted:
             session.delete(row)
     assert counter.id is not None
-    for kind in wanted - current.keys():
-        session.add(
-            CounterService(counter_id=counter.id, kind=kind, added_by=actor, created_at=now)
+    for code in wanted - current.keys():
+        # A defined service's code is stored in the same column as a built kind.
+        delegated = CounterService(
+            counter_id=counter.id, kind=cast(RequestKind, code), added_by=actor, created_at=now
         )
-    ordered = [kind for kind in RequestKind if kind in wanted]
+        session.add(delegated)
+    ordered = _in_order(wanted)
     record_event(
         session,
         counter,
@@ -287,7 +295,7 @@ def filing_counter(session: Session, operator: Staff) -> Counter:
     return counter
 
 
-def counter_for_filing(session: Session, operator: Staff, kind: RequestKind) -> Counter:
+def counter_for_filing(session: Session, operator: Staff, kind: str) -> Counter:
     """The counter an operator files `kind` for; Refused when they may not (no counter, a
     counter not at work, or one not delegated the service)."""
     counter = filing_counter(session, operator)
@@ -350,10 +358,10 @@ class _CounterRow:
     line: int
     details: CounterDetails
     letter: Paper
-    services: list[RequestKind]
+    services: list[str]
 
 
-def _parse_row(cells: _Cells, folder: Path) -> _CounterRow | None:
+def _parse_row(cells: _Cells, folder: Path, known: Collection[str]) -> _CounterRow | None:
     try:
         details = check_details(
             code=cells.raw("code"),
@@ -364,7 +372,7 @@ def _parse_row(cells: _Cells, folder: Path) -> _CounterRow | None:
             phone=cells.raw("phone"),
             manager_name=cells.raw("manager"),
         )
-        services = parse_kinds(cells.raw("services"))
+        services = parse_kinds(cells.raw("services"), known)
     except CounterError as exc:
         cells.fail(str(exc))
         return None
@@ -381,16 +389,23 @@ def _parse_row(cells: _Cells, folder: Path) -> _CounterRow | None:
 
 
 def import_counters(
-    session: Session, path: Path | str, *, storage: FileStorage, actor: str, now: datetime
+    session: Session,
+    path: Path | str,
+    *,
+    storage: FileStorage,
+    actor: str,
+    now: datetime,
+    known: Collection[str] = tuple(RequestKind),
 ) -> ImportResult:
     """Introduces the counters of a CSV (COUNTER_COLUMNS), each with its scanned letter. Raises
-    ImportFailed listing every problem by line, writing nothing; the caller commits."""
+    ImportFailed listing every problem by line, writing nothing; the caller commits. `known`:
+    the services its rows may delegate (parse_kinds)."""
     path = Path(path)
     errors: list[RowError] = []
     rows = [
         row
         for record in _read(path, COUNTER_COLUMNS, errors)
-        if (row := _parse_row(_Cells(record, errors), path.parent)) is not None
+        if (row := _parse_row(_Cells(record, errors), path.parent, known)) is not None
     ]
     _check_duplicates(((r.details.code, r.line) for r in rows), lambda c: f"code {c}", errors)
     taken = set(

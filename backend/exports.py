@@ -22,10 +22,10 @@ from backend.compliance import (
     in_scope,
     step_rows,
 )
-from backend.constants import FINAL_STATUSES, RequestKind
 from backend.identifiers import display_mobile, local_mobile, mask_national_id
 from backend.models import Counter, Customer, Feedback, ServiceRequest, Staff, Subscription
 from backend.periods import Period
+from backend.services.loader import final_steps
 from backend.settings import Settings
 from backend.staff import Detail
 
@@ -44,7 +44,7 @@ OPEN = "open"  # the outcome of a request not yet final
 @dataclass(frozen=True)
 class RequestLine:
     tracking_code: str
-    service: RequestKind
+    service: str  # a definition's code
     status: str
     channel: str  # a Channel, or COUNTER_CHANNEL
     city: str
@@ -74,7 +74,7 @@ class StepLine:
 @dataclass(frozen=True)
 class FeedbackLine:
     tracking_code: str
-    service: RequestKind
+    service: str
     score: int
     comment: str
     channel: str
@@ -241,7 +241,7 @@ class MonthlySummary:
     outcome; each step's mean time in working days; the average score by service."""
 
     period: Period
-    by_service: Mapping[RequestKind, int]
+    by_service: Mapping[str, int]  # a definition's code → requests
     by_channel: Mapping[str, int]
     by_outcome: Mapping[str, int]  # a final status, or OPEN
     steps: Sequence[Row]  # by step: Figures.mean_days, and the rest
@@ -253,7 +253,7 @@ def monthly_summary(
 ) -> MonthlySummary:
     """Counted in SQL: a province's month is tens of thousands of requests."""
     status = col(ServiceRequest.status)
-    outcome = sa.case((status.in_(list(FINAL_STATUSES)), status), else_=sa.literal(OPEN))
+    outcome = sa.case((status.in_(sorted(final_steps())), status), else_=sa.literal(OPEN))
 
     def tally(column: Any) -> dict[Any, int]:
         query = _filed_in(select(column, sa.func.count()), period, scope).group_by(column)

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from backend.constants import FINAL_STATUSES, Channel, DeliveryState, NoticeKind
+from backend.constants import Channel, DeliveryState, NoticeKind
 from backend.identifiers import strip_controls, to_ascii_digits
 from backend.models import Feedback, Notice, NoticeDelivery, ServiceRequest
+from backend.services.loader import final_steps
 from backend.staff_notices import tell_area_supervisors
 from backend.workflows import Refused
 
@@ -99,7 +100,7 @@ def _changeable(session: Session, request: ServiceRequest, now: datetime) -> Fee
     may still change; None before the first. Refused for a request still open, and once the
     answer is older than CHANGE_WINDOW."""
     session.refresh(request, with_for_update=True)
-    if request.status not in FINAL_STATUSES:
+    if request.status not in final_steps():  # a defined service's too
         raise Refused("wrong_status", status=request.status)
     feedback = feedback_of(session, request)
     if feedback is not None and now - feedback.created_at > CHANGE_WINDOW:

@@ -19,9 +19,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from backend.actions import record_event, record_payment
-from backend.constants import EventAction, PaymentMethod, PaymentStatus
+from backend.constants import EventAction, PaymentMethod, PaymentPurpose, PaymentStatus
 from backend.db import session_scope
 from backend.models import Payment, PaymentAttempt, RequestEvent, ServiceRequest
+from backend.services.engine import record_fee_payment
 from backend.settings import Settings
 from backend.workflows import Refused
 
@@ -210,7 +211,13 @@ def complete_online_payment(
         with session_scope(db) as session:
             if not verdict.paid:
                 return _note_failure(session, payment, provider, verdict, now)
-            changed = record_payment(
+            # A defined service's fee moves its request by the definition's action.
+            record = (
+                record_fee_payment
+                if payment.purpose == PaymentPurpose.SERVICE_FEE
+                else record_payment
+            )
+            changed = record(
                 session,
                 reference=reference,
                 method=PaymentMethod.ONLINE,

@@ -18,7 +18,6 @@ from backend.constants import (
     NoticeKind,
     PaymentMethod,
     PaymentStatus,
-    RequestKind,
     StaffRole,
 )
 from backend.db import lock_until_commit
@@ -383,7 +382,7 @@ def working_days_late(deadline: datetime, now: datetime, days_off: Collection[da
 
 
 def _queue(
-    staff: Staff, section: QueueSection, kind: RequestKind | None, now: datetime
+    staff: Staff, section: QueueSection, kind: str | None, now: datetime
 ) -> SelectOfScalar[ServiceRequest]:
     # The final steps of services defined as data too (backend.services).
     finals = list(final_steps())
@@ -402,7 +401,7 @@ def queue_view(
     *,
     staff: Staff,
     section: QueueSection | None,
-    kind: RequestKind | None,
+    kind: str | None,  # a service: a definition's code
     page: int,
     now: datetime,
 ) -> QueueView:

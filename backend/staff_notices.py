@@ -8,7 +8,7 @@ staff member's bound messenger accounts (notifications.policy); no request is na
 so the subscriber's own notices (`/notices CODE`) stay theirs.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -100,23 +100,58 @@ def assigned(
 
 
 def step_reached(session: Session, request: ServiceRequest, *, actor: str, now: datetime) -> None:
-    """After a change that leaves the request with a staff step to do by a deadline: its holder
-    hears of it if they may do it; otherwise the active members of the roles that may (the
-    supervisors, for a step only they do: an approval). Never the one who made the change."""
+    """After a change that leaves a built service's request with a staff step to do by a
+    deadline: its holder hears of it if they may do it; otherwise the active members of the
+    roles that may (the supervisors, for a step only they do: an approval). Never the one who
+    made the change. (A service defined as data: defined_step_reached.)"""
     if request.step_deadline is None or request.status in FINAL_STATUSES:
         return  # it waits on the subscriber, or nothing is left
     wanted = commands_for(allowed_actions(request))
     if not wanted:
         return
+
+    def may(role: StaffRole) -> bool:
+        return any(c in ROLE_COMMANDS[role] for c in wanted)
+
+    roles = [r for r in WORKING_ROLES[request.kind] if may(r)] or [StaffRole.SUPERVISOR]
+    _tell_step(session, request, may=may, roles=roles, actor=actor, now=now)
+
+
+def defined_step_reached(
+    session: Session,
+    request: ServiceRequest,
+    *,
+    role: StaffRole,
+    overseers: Collection[StaffRole],
+    actor: str,
+    now: datetime,
+) -> None:
+    """As step_reached, for a service defined as data (backend.services.engine): its
+    definition names the step's `role`, and `overseers` may act at any staff step."""
+    if request.step_deadline is None:
+        return  # untimed: nothing is owed by a date, as in step_reached
+
+    def may(held_by: StaffRole) -> bool:
+        return held_by == role or held_by in overseers
+
+    _tell_step(session, request, may=may, roles=[role], actor=actor, now=now)
+
+
+def _tell_step(
+    session: Session,
+    request: ServiceRequest,
+    *,
+    may: Callable[[StaffRole], bool],
+    roles: Collection[StaffRole],
+    actor: str,
+    now: datetime,
+) -> None:
+    """The holder, if their role `may` do the step; otherwise the active members of `roles`."""
     everyone = session.exec(select(Staff).where(col(Staff.active)).order_by(col(Staff.id))).all()
     holder = next((s for s in everyone if s.id == request.assignee_id), None)
-    if holder is not None and any(c in ROLE_COMMANDS[holder.role] for c in wanted):
+    if holder is not None and may(holder.role):
         told = [holder]
     else:
-        roles = [
-            r for r in WORKING_ROLES[request.kind] if any(c in ROLE_COMMANDS[r] for c in wanted)
-        ]
-        roles = roles or [StaffRole.SUPERVISOR]
         told = [s for s in everyone if s.role in roles]
     for staff in told:
         if staff.id != _actor_id(actor):

@@ -191,7 +191,10 @@ async def _load(db: sa.Engine | None, reference: str) -> tuple[Payment, dict[str
             if payment.bill_id is None:
                 service_request = session.get(ServiceRequest, payment.request_id)
                 assert service_request is not None
-                params["purpose"] = Msg(f"payment.purpose_{payment.purpose}")
+                params["purpose"] = Msg(
+                    f"payment.purpose_{payment.purpose}",
+                    {"service": Msg(f"kind.{service_request.kind}")},  # a defined service's fee
+                )
                 params["code"] = Code(service_request.tracking_code)
                 return payment, params
             bill = session.get(Bill, payment.bill_id)

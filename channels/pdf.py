@@ -1,5 +1,6 @@
 """The documents a subscriber is given, as PDF: the corrected bill, the duplicate of a bill
-(صورت‌حساب المثنی) and the clearance certificate (مفاصاحساب), in the reader's language.
+(صورت‌حساب المثنی), the clearance certificate (مفاصاحساب) of a removal and the papers the
+services defined as data issue (backend.services.documents), in the reader's language.
 
 Persian is shaped by HarfBuzz (fpdf2's text shaping, with uharfbuzz) in Vazirmatn, shipped in
 channels/fonts/ with its licence (SIL OFL 1.1): real text, joined and in the right order, that a
@@ -15,6 +16,7 @@ from typing import Any
 
 from backend.my_bill import DuplicateBill
 from backend.outcomes import Clearance, CorrectedBill
+from backend.services.documents import ServiceCertificate
 from backend.settings import local_zone
 from locales.values import Code, Digits, Markup, Msg, Rials, format_value, render, tehran_date
 
@@ -44,6 +46,10 @@ def corrected_bill_name(tracking_code: str) -> str:
 
 def clearance_name(tracking_code: str) -> str:
     return f"clearance-{tracking_code}.pdf"
+
+
+def service_paper_name(paper: ServiceCertificate) -> str:
+    return f"{paper.paper.replace('_', '-')}-{paper.tracking_code}.pdf"
 
 
 def duplicate_bill_name(bill: DuplicateBill) -> str:
@@ -140,6 +146,28 @@ def clearance_pdf(clearance: Clearance, locale: str) -> bytes:
     notes = [Msg("paper.clearance_states"), Msg("paper.clearance_verify")]
     issued = datetime.combine(clearance.closed_on, time(), tzinfo=local_zone())
     return render_sheet(Sheet(Msg("paper.clearance_title"), rows, notes, issued), locale)
+
+
+def service_paper_pdf(paper: ServiceCertificate, locale: str) -> bytes:
+    """A paper a defined service issued: a subscription's clearance certificate, numbered by
+    staff, stating that nothing is owed on it."""
+    settled = (
+        Msg("paper.settled_debt", {"amount": Rials(paper.settled_rials)})
+        if paper.settled_rials
+        else Msg("paper.no_debt")
+    )
+    rows: list[tuple[Msg, Any]] = [
+        (Msg("paper.name"), paper.customer_name),
+        (Msg("paper.bill_id"), Code(paper.bill_id)),
+        (Msg("paper.address"), paper.address),
+        (Msg("paper.settled_amount"), settled),
+        (Msg("paper.certificate_number"), paper.number),
+        (Msg("paper.issued"), tehran_date(paper.issued_at)),
+        (Msg("paper.tracking_code"), Code(paper.tracking_code)),
+    ]
+    notes = [Msg(f"paper.{paper.paper}_states")]
+    sheet = Sheet(Msg(f"paper.{paper.paper}_title"), rows, notes, issued=paper.issued_at)
+    return render_sheet(sheet, locale)
 
 
 def render_sheet(sheet: Sheet, locale: str) -> bytes:

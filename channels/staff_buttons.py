@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from backend.constants import FINAL_STATUSES
 from backend.models import ServiceRequest, Staff
+from backend.services.loader import final_steps
 from backend.staff import may, step_commands
 from channels.replies import Button
 from locales.values import Msg
@@ -37,7 +37,7 @@ def staff_buttons(session: Session, params: dict[str, Any]) -> list[list[Button]
     if staff is None or request is None or request.id is None:
         return []
     row = [Button(Msg("staff.act.show"), button_value("show", request.id))]
-    if request.status in FINAL_STATUSES:
+    if request.status in final_steps():  # a defined service's too
         return [row]
     if may(staff, "take") and request.assignee_id is None:  # nobody's yet
         row.append(Button(Msg("staff.act.take"), button_value("take", request.id)))

@@ -41,6 +41,14 @@ class Sheet:
 
 
 def step_label(step: str) -> Msg:
+    """A step as backend.compliance.step_name names it: a data service's (`meter_test.submitted`)
+    by its service and the status it runs in, a built one's by its own catalog key."""
+    service, dot, status = step.partition(".")
+    if dot:
+        return Msg(
+            "report.step.of_service",
+            {"service": Msg(f"kind.{service}"), "status": Msg(f"status.{status}")},
+        )
     return Msg(f"report.step.{step}")
 
 

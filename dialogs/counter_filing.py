@@ -1,8 +1,9 @@
 """Filing on a subscriber's behalf at a pishkhan counter (seed 002): `/onbehalf`, run by the
-counter's operator. The service (one delegated to the counter), the bill ID, then the code texted
-to the subscription's registered mobile, read out by the subscriber standing there: their consent
-and, for a removal, the proof that they hold the mobile. From there the subscriber's own flow
-goes on (dialogs.on_behalf says what it does differently)."""
+counter's operator. The service (one delegated to the counter: a built one, or one defined as
+data), the bill ID, then the code texted to the subscription's registered mobile, read out by
+the subscriber standing there: their consent and, for a removal or a service that asks it, the
+proof that they hold the mobile. From there the subscriber's own flow goes on (dialogs.on_behalf
+says what it does differently)."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -13,6 +14,7 @@ from backend.counters import counter_for_filing, filing_counter, services_of
 from backend.identifiers import display_mobile, normalize_text
 from backend.models import Staff, Subscription
 from backend.service_requests import open_removal_of, registered_mobile
+from backend.services.engine import defined_service
 from backend.staff import authorize
 from backend.workflows import Refused
 from channels.replies import Button, Reply
@@ -21,12 +23,13 @@ from dialogs.bill_review import subscription_for_bill_id
 from dialogs.codes import OtpCodeStep, ask_for_code
 from dialogs.engine import Context, Step
 from dialogs.on_behalf import ON_BEHALF, counter_name, on_behalf, refusal, say_refused
+from dialogs.service_flow import take_up_at_counter
 from dialogs.staff.commands import guarded
 from locales.values import Code, Msg
 
 COMMAND = "onbehalf"
 SERVICE = "onbehalf:"  # the service buttons, "onbehalf:<kind>"
-# `/onbehalf SERVICE` as an operator may type it, in either language.
+# `/onbehalf SERVICE` as an operator may type it, in either language (or a defined one's code).
 SERVICE_WORDS: Mapping[str, RequestKind] = {
     "review": RequestKind.BILL_REVIEW,
     "bill_review": RequestKind.BILL_REVIEW,
@@ -35,12 +38,13 @@ SERVICE_WORDS: Mapping[str, RequestKind] = {
     "connection_removal": RequestKind.CONNECTION_REMOVAL,
     "جمع‌آوری": RequestKind.CONNECTION_REMOVAL,
 }
-# Where the subscriber's own flow is taken up once the code has come back.
-FLOW_STEPS: Mapping[RequestKind, str] = {
+# Where the subscriber's own flow is taken up once the code has come back (a service defined
+# as data: at its question after the bill ID).
+FLOW_STEPS: Mapping[str, str] = {
     RequestKind.BILL_REVIEW: states.REVIEW_BILL,
     RequestKind.CONNECTION_REMOVAL: states.REMOVAL_REASON,
 }
-REMOVED_WORDS: Mapping[RequestKind, str] = {
+REMOVED_WORDS: Mapping[str, str] = {
     RequestKind.BILL_REVIEW: "review.subscription_removed",
     RequestKind.CONNECTION_REMOVAL: "removal.subscription_removed",
 }
@@ -57,14 +61,15 @@ def start(ctx: Context, operator: Staff, argument: str) -> None:
             return
         ctx.go(states.COUNTER_SERVICE)
         return
-    kind = SERVICE_WORDS.get(normalize_text(argument).casefold())
+    word = normalize_text(argument).casefold()
+    kind = SERVICE_WORDS.get(word) or (word if defined_service(word) is not None else None)
     if kind is None:
         ctx.say("staff.usage", usage=Msg(f"staff.help.{COMMAND}"))
     else:
         _choose(ctx, operator, kind)
 
 
-def _choose(ctx: Context, operator: Staff, kind: RequestKind) -> None:
+def _choose(ctx: Context, operator: Staff, kind: str) -> None:
     try:
         counter_for_filing(ctx.session, operator, kind)
     except Refused as refused:
@@ -88,10 +93,19 @@ def _operator(ctx: Context) -> Staff | None:
     return operator
 
 
-def _kind(ctx: Context) -> RequestKind:
+def _kind(ctx: Context) -> str:
     filing = on_behalf(ctx)
     assert filing is not None  # set by _choose before any step of the filing is entered
-    return RequestKind(filing["kind"])
+    kind: str = filing["kind"]
+    return kind
+
+
+def _take_up(ctx: Context, kind: str) -> None:
+    """The subscriber's own flow, from where the code read back leaves it."""
+    if kind in FLOW_STEPS:
+        ctx.go(FLOW_STEPS[kind])
+    else:
+        take_up_at_counter(ctx, kind)
 
 
 def _about(ctx: Context, operator: Staff) -> dict[str, Any]:
@@ -124,7 +138,7 @@ class ServiceStep(Step):
     def on_choice(self, ctx: Context, value: str) -> None:
         operator = _operator(ctx)
         if operator is not None:
-            _choose(ctx, operator, RequestKind(value.removeprefix(SERVICE)))
+            _choose(ctx, operator, value.removeprefix(SERVICE))
 
 
 class BillIdStep(Step):
@@ -140,7 +154,8 @@ class BillIdStep(Step):
         if operator is None:
             return
         kind = _kind(ctx)
-        subscription = subscription_for_bill_id(ctx, text, REMOVED_WORDS[kind])
+        removed = REMOVED_WORDS.get(kind, "service.subscription_removed")
+        subscription = subscription_for_bill_id(ctx, text, removed)
         if subscription is None:
             return
         assert subscription.id is not None  # a stored subscription
@@ -156,7 +171,7 @@ class BillIdStep(Step):
         filing = on_behalf(ctx)
         assert filing is not None
         if filing["consented"] == subscription.id:  # back here, and on with the same one
-            ctx.go(FLOW_STEPS[kind])
+            _take_up(ctx, kind)
             return
         # Another subscriber: nothing chosen or scanned for the one before carries over.
         ctx.draft.clear()
@@ -206,7 +221,7 @@ class ConsentCodeStep(OtpCodeStep):
         # recorded for this chat, which is the operator's.
         ctx.draft["owner_proven"] = True
         ctx.say("counter_filing.consented", phone=Code(display_mobile(mobile)))
-        ctx.go(FLOW_STEPS[_kind(ctx)])
+        _take_up(ctx, _kind(ctx))
 
 
 STEPS: list[Step] = [ServiceStep(), BillIdStep(), ConsentCodeStep()]

@@ -20,8 +20,10 @@ from backend.service_requests import (
     find_request,
     takes_documents,
 )
+from backend.services.documents import issued_paper
 from backend.workflows import FEE_PAID_STATUSES, Refused, allowed_actions
 from channels.replies import Button, Reply
+from channels.request_buttons import PAPER as SERVICE_PAPER
 from channels.request_buttons import PREFIX, button_value, request_buttons
 from dialogs import states
 from dialogs.documents import DocumentsStep
@@ -32,6 +34,7 @@ from dialogs.outcomes import (
     clearance_file,
     corrected_bill_file,
     review_result,
+    service_paper_file,
     their_requests,
 )
 from locales.values import Code, Digits, Msg, Rials, tehran_date
@@ -147,6 +150,8 @@ class RequestStep(Step):
             self._clearance(ctx, request)
         elif action == CORRECTED_BILL:
             self._corrected_bill(ctx, request)
+        elif action == SERVICE_PAPER:
+            self._service_paper(ctx, request)
         elif action == ADD_DOCUMENTS:
             self._add_documents(ctx, request)
             return
@@ -255,6 +260,20 @@ class RequestStep(Step):
             return
         file = corrected_bill_file(ctx, outcome)
         ctx.replies.append(Reply(Msg("requests.corrected_bill", {"code": code}), files=[file]))
+
+    @staticmethod
+    def _service_paper(ctx: Context, request: ServiceRequest) -> None:
+        """The paper a defined service issued (a clearance certificate), as a PDF; by SMS,
+        where it can be had."""
+        paper = issued_paper(ctx.session, request)
+        if paper is None:
+            raise Refused("no_paper")
+        code = Code(request.tracking_code)
+        if by_sms(ctx):
+            ctx.say(f"requests.{paper.paper}_in_messenger", code=code)
+            return
+        file = service_paper_file(ctx, paper)
+        ctx.replies.append(Reply(Msg(f"requests.{paper.paper}", {"code": code}), files=[file]))
 
 
 class ConfirmStep(Step):

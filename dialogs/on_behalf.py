@@ -1,5 +1,6 @@
 """A request filed at a pishkhan counter for the subscriber standing there: what the subscriber's
-own flows (bill review, removal), walked by the counter's operator, do differently. The draft's
+own flows (bill review, removal, the services defined as data), walked by the counter's
+operator, do differently. The draft's
 ON_BEHALF entry, set by dialogs.counter_filing once the subscriber's code came back, marks it."""
 
 from typing import Any

@@ -13,12 +13,15 @@ from backend.models import ServiceRequest
 from backend.otp import vouched_mobile
 from backend.outcomes import Clearance, CorrectedBill, Rejection, review_outcome
 from backend.service_requests import subscriber_requests
+from backend.services.documents import ServiceCertificate
 from channels.pdf import (
     CONTENT_TYPE,
     clearance_name,
     clearance_pdf,
     corrected_bill_name,
     corrected_bill_pdf,
+    service_paper_name,
+    service_paper_pdf,
 )
 from channels.replies import OutgoingFile
 from dialogs.engine import Context
@@ -88,3 +91,8 @@ def corrected_bill_file(ctx: Context, bill: CorrectedBill) -> OutgoingFile:
 def clearance_file(ctx: Context, clearance: Clearance) -> OutgoingFile:
     stored = ctx.storage.save(clearance_pdf(clearance, ctx.locale))
     return OutgoingFile(stored.key, clearance_name(clearance.tracking_code), CONTENT_TYPE)
+
+
+def service_paper_file(ctx: Context, paper: ServiceCertificate) -> OutgoingFile:
+    stored = ctx.storage.save(service_paper_pdf(paper, ctx.locale))
+    return OutgoingFile(stored.key, service_paper_name(paper), CONTENT_TYPE)

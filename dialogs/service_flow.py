@@ -1,12 +1,20 @@
 """Filing a service defined only as data (backend.services): its questions by type, the
-registered mobile proven where the definition asks, its documents, a summary to confirm, the
-tracking code; and the subscriber's own buttons at a step that waits on them."""
+registered mobile proven where the definition asks, how the filer may file it (its `filers`,
+backend.services.filers) and their proof, its documents, a summary to confirm, the tracking
+code; and the subscriber's own buttons at a step that waits on them.
 
+At a pishkhan counter the operator walks it for the subscriber standing there, from the
+question after the bill ID (dialogs.counter_filing, take_up_at_counter). By SMS, which carries
+no files, the optional documents are left out and a way of filing that needs a document is not
+offered: a service that cannot be filed without one is sent to the bots or a counter.
+"""
+
+from dataclasses import replace
 from typing import Any
 
 from backend import otp
 from backend.actions import subscriber_actor
-from backend.constants import OtpPurpose
+from backend.constants import Channel, OtpPurpose, SubscriptionStatus
 from backend.identifiers import (
     InvalidIdentifier,
     display_mobile,
@@ -29,7 +37,13 @@ from backend.services.engine import (
     file_service,
     step_of,
 )
-from backend.services.schema import SUBSCRIBER, Document, Question, ServiceDefinition
+from backend.services.filers import (
+    REGISTERED_MOBILE,
+    documents_for,
+    mobile_proof_waits,
+    needs_document,
+)
+from backend.services.schema import SUBSCRIBER, Document, Filer, Question, ServiceDefinition
 from backend.workflows import Refused
 from channels.replies import Button, Reply
 from dialogs import states
@@ -37,12 +51,15 @@ from dialogs.codes import OtpCodeStep, ask_for_code
 from dialogs.documents import DocumentsStep
 from dialogs.engine import Context, Step
 from dialogs.lines import stacked_lines
+from dialogs.on_behalf import at_counter, bill_id_state, say_filed, say_refused
 from locales.values import Code, Msg, Rials
 
 PICK = "svc:"  # svc:<service>: file it
 ACT = "svcact:"  # svcact:<tracking code>:<action>: the subscriber's button at a step
 CONFIRM = "svcok:file"
 OPTIONS = "svcopt:"
+FILER = "svcfiler:"  # svcfiler:<filer>: how the filer may file it
+LOST = "svclost"  # the registered number is lost: a counter confirms the holder instead
 
 
 def _definition(ctx: Context) -> ServiceDefinition:
@@ -57,6 +74,11 @@ def _question(ctx: Context) -> Question:
 
 def _subscription(ctx: Context) -> Subscription | None:
     return find_subscription(ctx.session, bill_id=ctx.draft.get("bill_id", ""))
+
+
+def _registered_mobile(ctx: Context) -> str | None:
+    subscription = _subscription(ctx)
+    return registered_mobile(ctx.session, subscription) if subscription else None
 
 
 class ServicesStep(Step):
@@ -82,8 +104,12 @@ class ServicesStep(Step):
             _subscriber_acts(ctx, tracking_code, action)
             return
         code = value.removeprefix(PICK)
-        if defined_service(code) is None:
+        definition = defined_service(code)
+        if definition is None:
             ctx.retry("input.button_expired")
+            return
+        if not _offered(ctx, definition):  # by SMS: no way of filing it without a document
+            ctx.retry("service.sms_needs_document", service=Msg(f"kind.{code}"))
             return
         ctx.reset(states.SERVICE_QUESTION)
         ctx.draft.update(service=code, question=0, answers={}, document=0)
@@ -147,8 +173,100 @@ def _next(ctx: Context) -> None:
         _next_document(ctx, first=True)
 
 
+def _by_sms(ctx: Context) -> bool:
+    return ctx.event.channel == Channel.SMS
+
+
+def _offered(ctx: Context, definition: ServiceDefinition) -> list[Filer]:
+    """The ways of filing the service offered here: by SMS only those that need no document."""
+    return [
+        filer
+        for filer in definition.filers
+        if not (_by_sms(ctx) and needs_document(definition, filer))
+    ]
+
+
+def _documents(ctx: Context) -> tuple[Document, ...]:
+    """The documents asked of this filer; by SMS, which carries none, only the required ones
+    (of which _offered leaves none)."""
+    documents = documents_for(_definition(ctx), ctx.draft["filer"])
+    return tuple(d for d in documents if d.required) if _by_sms(ctx) else documents
+
+
+def _holds(ctx: Context, mobile: str | None) -> bool:
+    """Whether this chat is known to hold `mobile` (an SMS from it, a contact shared)."""
+    return mobile is not None and (
+        otp.proof_needed(
+            ctx.session, channel=ctx.event.channel, user_id=ctx.event.user_id, mobile=mobile
+        )
+        == otp.Proof.HELD
+    )
+
+
+def _choose_filer(ctx: Context) -> None:
+    """After the bill ID and the proof the definition asks: how the filer may file it, chosen
+    by them unless it follows (the registered mobile proven, or one way only)."""
+    definition = _definition(ctx)
+    offered = _offered(ctx, definition)
+    answers = ctx.draft["answers"]
+    proven = answers.get("mobile_proven") is True
+    if not proven and _holds(ctx, _registered_mobile(ctx)):
+        proven = True  # proven already, where the definition asked no proof of it
+        ctx.draft["answers"] = {**answers, "mobile_proven": True}
+    if REGISTERED_MOBILE in offered and (proven or mobile_proof_waits(definition)):
+        _file_as(ctx, REGISTERED_MOBILE)
+    elif len(offered) == 1:
+        _file_as(ctx, offered[0])
+    else:
+        ctx.go(states.SERVICE_FILER)
+
+
+def _file_as(ctx: Context, filer: Filer) -> None:
+    """Files as `filer`: the holder of the registered mobile proves it by a code first (the
+    others send their document with the rest), then the questions go on."""
+    definition = _definition(ctx)
+    answers = ctx.draft["answers"]
+    if filer == REGISTERED_MOBILE and not (
+        answers.get("mobile_proven") is True or mobile_proof_waits(definition)
+    ):
+        mobile = _registered_mobile(ctx)
+        if mobile is None:
+            ctx.say("service.filer_no_mobile", bill_id=Code(ctx.draft["bill_id"]))
+            if len(_offered(ctx, definition)) > 1:
+                ctx.go(states.SERVICE_FILER)  # another way, with a document
+            else:
+                ctx.reset()
+            return
+        ask_for_code(ctx, mobile, OtpPurpose.MOBILE, states.SERVICE_CODE)
+        return
+    ctx.draft["filer"] = filer
+    _next(ctx)
+
+
+def take_up_at_counter(ctx: Context, service: str) -> None:
+    """At a counter, once the subscriber read back the code texted to the registered mobile
+    (their consent, and the mobile proven): the service from the question after its bill ID."""
+    definition = defined_service(service)
+    assert definition is not None  # a delegated service, chosen from the counter's
+    bill = next(i for i, q in enumerate(definition.questions) if q.type == "bill_id")
+    answers = {
+        **ctx.draft.get("answers", {}),
+        definition.questions[bill].key: ctx.draft["bill_id"],
+        "mobile_proven": True,
+    }
+    ctx.draft.update(service=service, question=bill, answers=answers, document=0)
+    _choose_filer(ctx)
+
+
+class _BackToServices:
+    """Back to the services; at a counter to its bill ID (another subscriber, another code)."""
+
+    def back_to(self, ctx: Context) -> str | None:
+        return bill_id_state(ctx, states.SERVICES)
+
+
 def _next_document(ctx: Context, *, first: bool = False) -> None:
-    documents = _definition(ctx).documents
+    documents = _documents(ctx)
     if not first:
         ctx.draft["document"] += 1
     index = ctx.draft["document"]
@@ -160,7 +278,7 @@ def _next_document(ctx: Context, *, first: bool = False) -> None:
         ctx.go(states.SERVICE_MORE_DOCUMENTS)
 
 
-class QuestionStep(Step):
+class QuestionStep(_BackToServices, Step):
     name = states.SERVICE_QUESTION
     back = states.SERVICES
 
@@ -213,23 +331,21 @@ class QuestionStep(Step):
         if subscription is None:
             ctx.retry("review.bill_id_unknown", bill_id=Code(bill_id))
             return
+        if subscription.status == SubscriptionStatus.REMOVED:  # no service after a removal
+            ctx.retry("refused.subscription_removed", bill_id=Code(bill_id))
+            return
         ctx.draft["bill_id"] = bill_id
         ctx.draft["answers"] = {**ctx.draft["answers"], _question(ctx).key: bill_id}
         proof = _definition(ctx).ownership_proof
         if proof == "none":
-            _next(ctx)
+            _choose_filer(ctx)
             return
         mobile = registered_mobile(ctx.session, subscription)
-        held = mobile is not None and (
-            otp.proof_needed(
-                ctx.session, channel=ctx.event.channel, user_id=ctx.event.user_id, mobile=mobile
-            )
-            == otp.Proof.HELD
-        )
-        if held or proof == "registered_mobile_or_counter":
-            # Who lost the registered number says so; staff then ask a counter to confirm.
+        held = _holds(ctx, mobile)
+        if held or (mobile is None and proof == "registered_mobile_or_counter"):
+            # With no number to text, staff ask a counter to confirm the holder.
             ctx.draft["answers"] = {**ctx.draft["answers"], "mobile_proven": held}
-            _next(ctx)
+            _choose_filer(ctx)
         elif mobile is None:
             ctx.say("removal.no_mobile", bill_id=Code(bill_id))
             ctx.reset()
@@ -238,30 +354,66 @@ class QuestionStep(Step):
 
 
 class CodeStep(OtpCodeStep):
-    """The registered mobile proven by the code texted to it."""
+    """The registered mobile proven by the code texted to it; where a counter may confirm the
+    holder instead, whoever lost that number says so with a button and files unproven."""
 
     name = states.SERVICE_CODE
     back = states.SERVICE_QUESTION
     purpose = OtpPurpose.MOBILE
 
+    def prompt(self, ctx: Context) -> Reply:
+        reply = super().prompt(ctx)
+        if _definition(ctx).ownership_proof != "registered_mobile_or_counter":
+            return reply
+        lost = [Button(Msg("service.mobile_lost"), LOST)]
+        return replace(reply, buttons=[*reply.buttons, lost])
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        if value == LOST and _definition(ctx).ownership_proof == "registered_mobile_or_counter":
+            ctx.draft["answers"] = {**ctx.draft["answers"], "mobile_proven": False}
+            _choose_filer(ctx)
+        else:
+            super().on_choice(ctx, value)
+
     def shown_mobile(self, ctx: Context) -> str:
         return self.mobile(ctx) or ""
 
     def mobile(self, ctx: Context) -> str | None:
-        subscription = _subscription(ctx)
-        return registered_mobile(ctx.session, subscription) if subscription else None
+        return _registered_mobile(ctx)
 
     def proven(self, ctx: Context, mobile: str, checked: otp.Checked) -> None:
         ctx.draft["answers"] = {**ctx.draft["answers"], "mobile_proven": True}
         ctx.say("removal.owner_proven", phone=Code(display_mobile(mobile)))
-        _next(ctx)
+        _choose_filer(ctx)
+
+
+class FilerStep(_BackToServices, Step):
+    """How the filer may file it, each way with the proof it takes."""
+
+    name = states.SERVICE_FILER
+    back = states.SERVICES
+
+    def prompt(self, ctx: Context) -> Reply:
+        buttons = [
+            [Button(Msg(f"service.filer.{filer}"), f"{FILER}{filer}")]
+            for filer in _offered(ctx, _definition(ctx))
+        ]
+        return Reply(Msg("service.ask_filer"), buttons=buttons)
+
+    def on_choice(self, ctx: Context, value: str) -> None:
+        typed = value.removeprefix(FILER)
+        filer = next((f for f in _offered(ctx, _definition(ctx)) if f == typed), None)
+        if filer is None:
+            ctx.retry("input.button_expired")
+            return
+        _file_as(ctx, filer)
 
 
 def _document(ctx: Context) -> Document:
-    return _definition(ctx).documents[ctx.draft["document"]]
+    return _documents(ctx)[ctx.draft["document"]]
 
 
-class RequiredDocumentStep(DocumentsStep):
+class RequiredDocumentStep(_BackToServices, DocumentsStep):
     name = states.SERVICE_DOCUMENTS
     back = states.SERVICES
     required = 1
@@ -283,7 +435,7 @@ class OptionalDocumentStep(RequiredDocumentStep):
     prompt_key = "service.send_optional_document"
 
 
-class SummaryStep(Step):
+class SummaryStep(_BackToServices, Step):
     name = states.SERVICE_SUMMARY
     back = states.SERVICES
 
@@ -299,6 +451,10 @@ class SummaryStep(Step):
             )
             for q in definition.questions
         ]
+        filed_as = Msg(f"service.filer.{ctx.draft['filer']}")
+        lines.append(
+            Msg("service.answer", {"question": Msg("service.label_filer"), "answer": filed_as})
+        )
         summary = Msg(
             "service.summary",
             {
@@ -315,18 +471,30 @@ class SummaryStep(Step):
             return
         definition, subscription = _definition(ctx), _subscription(ctx)
         assert subscription is not None and subscription.id is not None  # asked first
-        request = file_service(
-            ctx.session,
-            definition=definition,
-            subscription_id=subscription.id,
-            answers=ctx.draft["answers"],
-            documents=[DraftDocument(**d) for d in ctx.draft.get("documents", [])],
-            channel=ctx.event.channel,
-            user_id=ctx.event.user_id,
-            locale=ctx.locale,
-            now=ctx.now,
-            settings=ctx.settings,
-        )
+        counter = at_counter(ctx)
+        try:
+            request = file_service(
+                ctx.session,
+                definition=definition,
+                subscription_id=subscription.id,
+                filer=ctx.draft["filer"],
+                answers=ctx.draft["answers"],
+                documents=[DraftDocument(**d) for d in ctx.draft.get("documents", [])],
+                channel=ctx.event.channel,
+                user_id=ctx.event.user_id,
+                locale=ctx.locale,
+                now=ctx.now,
+                settings=ctx.settings,
+                at_counter=counter,
+            )
+        except Refused as refused:
+            if counter is not None and say_refused(ctx, counter.operator, refused):
+                return  # the counter suspended, or the service taken off it, meanwhile
+            raise
+        if counter is not None:  # the counter's words: the subscriber was texted the code
+            say_filed(ctx, request, "service.filed")
+            ctx.reset()
+            return
         ctx.say(
             "service.filed",
             service=Msg(f"kind.{definition.code}"),
@@ -361,6 +529,7 @@ STEPS = (
     ServicesStep(),
     QuestionStep(),
     CodeStep(),
+    FilerStep(),
     RequiredDocumentStep(),
     OptionalDocumentStep(),
     SummaryStep(),

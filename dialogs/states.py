@@ -100,6 +100,7 @@ READING_PHOTO = "reading.photo"
 SERVICES = "service.list"
 SERVICE_QUESTION = "service.question"
 SERVICE_CODE = "service.code"  # the registered mobile proven by a code
+SERVICE_FILER = "service.filer"  # how the filer may file it (its definition's filers)
 SERVICE_DOCUMENTS = "service.documents"  # a required document
 SERVICE_MORE_DOCUMENTS = "service.more_documents"  # an optional one
 SERVICE_SUMMARY = "service.summary"

@@ -113,12 +113,36 @@ def problems(definition: ServiceDefinition) -> Iterator[Problem]:
     for i, step in enumerate(definition.steps):
         if step.code in reached and not step.final and not _reachable(step.code, steps) & ends:
             yield f"steps[{i}].actions", "no final step can be reached from it"
+    yield from _fee_problems(definition, steps)
+
+
+def _fee_problems(definition: ServiceDefinition, steps: Mapping[str, Step]) -> Iterator[Problem]:
     for i, fee in enumerate(definition.fees):
         fee_step = steps.get(fee.at_step)
         if fee_step is None:
             yield f"fees[{i}].at_step", f"no step {fee.at_step!r}"
-        elif fee.set_by_action not in {action.code for action in fee_step.actions}:
+            continue
+        setting = next((a for a in fee_step.actions if a.code == fee.set_by_action), None)
+        if setting is None:
             yield f"fees[{i}].set_by_action", f"step {fee.at_step!r} has no such action"
+            continue
+        if setting.value != "amount":
+            yield f"fees[{i}].set_by_action", "the action that sets a fee takes its amount"
+        # Only the action's own role (and overseers) may take it: set_by names that role.
+        taker = setting.by or fee_step.role
+        if taker != fee.set_by:
+            taken = f"{fee.set_by_action!r} is taken by {taker}, not {fee.set_by}"
+            yield f"fees[{i}].set_by", taken
+        if fee.paid_by_action is None:
+            continue
+        due = steps.get(setting.to)
+        paying = (
+            next((a for a in due.actions if a.code == fee.paid_by_action), None) if due else None
+        )
+        if paying is None:
+            yield f"fees[{i}].paid_by_action", f"step {setting.to!r} has no such action"
+        elif paying.value is not None:
+            yield f"fees[{i}].paid_by_action", "a payment enters nothing: the action takes no value"
 
 
 def _question_problems(definition: ServiceDefinition) -> Iterator[Problem]:
@@ -168,6 +192,8 @@ def _step_problems(at: str, step: Step, steps: Mapping[str, Step]) -> Iterator[P
             yield f"{at}.actions[{j}].options", "a choice, and only a choice, lists its options"
         if action.button and (action.by or step.role) != SUBSCRIBER:
             yield f"{at}.actions[{j}].button", "only the subscriber's actions are buttons"
+        if action.document is not None and action.value != "text":
+            yield f"{at}.actions[{j}].document", "a paper's number is its action's text value"
 
 
 def _reachable(first: str, steps: Mapping[str, Step]) -> set[str]:

@@ -16,6 +16,11 @@ SYSTEM = "system"
 # Who acts at a step: a staff role, the subscriber (the step waits on them), or the desk
 # itself in the same transaction as the step before (a result announced once decided).
 Actor = StaffRole | Literal["subscriber", "system"]
+# Who may file (backend.services.filers says what each proves): whoever holds the registered
+# mobile, the property's owner, the sole user of the connection (seed 001).
+Filer = Literal["registered_mobile", "owner", "sole_user"]
+# A paper an action issues to the subscriber as a PDF (backend.services.documents).
+Paper = Literal["clearance_certificate"]
 
 
 class Strict(BaseModel):
@@ -63,12 +68,15 @@ class Document(Strict):
 
 
 class Fee(Strict):
-    """An amount the subscriber pays: set by a role at a step, by the action `set_by_action`."""
+    """An amount the subscriber pays: set by a role at a step, by the action `set_by_action`.
+    With `paid_by_action`, an action of the step the fee leads to, it can be paid online: the
+    subscriber gets the payment link, and the payment takes that action."""
 
     key: Code
     set_by: StaffRole
     at_step: Code
     set_by_action: Code
+    paid_by_action: Code | None = None
 
 
 class Action(Strict):
@@ -83,6 +91,8 @@ class Action(Strict):
     notice: Code | None = None  # the subscriber's notice; NoticeKind for the built services
     button: bool = False  # offered to the subscriber as a button at this step
     effect: Effect | None = None  # a change to the subscriber's records (services.effects)
+    # The paper it issues, numbered by the text the actor enters (the value "text").
+    document: Paper | None = None
 
 
 class Step(Strict):
@@ -104,9 +114,7 @@ class Step(Strict):
 class ServiceDefinition(Strict):
     code: Code
     name: Name
-    # Who may file it: whoever holds the registered mobile, the property's owner (a deed),
-    # the sole user of the connection (seed 001).
-    filers: tuple[Literal["registered_mobile", "owner", "sole_user"], ...] = Field(min_length=1)
+    filers: tuple[Filer, ...] = Field(min_length=1)
     # What the filer proves before filing: a code sent to the registered mobile (or, for one
     # who lost that number, a pishkhan counter's confirmation at a later step), or nothing
     # beyond the documents asked for.

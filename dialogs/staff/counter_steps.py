@@ -24,6 +24,7 @@ from backend.counters import (
 )
 from backend.importers import _jalali_date
 from backend.models import Counter, Staff
+from backend.services.engine import service_kinds
 from backend.staff import StaffError, staff_by_phone
 from channels.replies import Reply
 from dialogs import states
@@ -109,7 +110,8 @@ def _delegate(ctx: Context, counter: Counter, typed: str, actor: str) -> None:
         _usage(ctx, STEP)
         return
     try:
-        kinds = [] if typed.casefold() in NONE else parse_kinds(typed.replace(" ", ","))
+        wanted = typed.replace(" ", ",")
+        kinds = [] if typed.casefold() in NONE else parse_kinds(wanted, service_kinds())
     except CounterError:
         _usage(ctx, STEP)
         return

@@ -20,15 +20,12 @@ from backend.compliance import (
     COUNTER_CHANNEL,
     EVERYTHING,
     NO_FIGURES,
-    STEP_KINDS,
     Dimension,
     Figures,
     Scope,
     by_key,
     compliance,
-)
-from backend.compliance import (
-    STEPS as ALL_STEPS,
+    step_names,
 )
 from backend.constants import Channel, RequestKind
 from backend.counters import counter_by_code
@@ -47,6 +44,7 @@ from backend.periods import (
     week_start,
 )
 from backend.reports import scope_for, subscribe
+from backend.services.loader import definitions
 from backend.settings import Settings
 from backend.staff import ROLE_SEES
 from channels.charts import CONTENT_TYPE as PNG
@@ -73,6 +71,7 @@ from channels.workbooks import (
 from dialogs import states
 from dialogs.engine import Context, Step
 from dialogs.staff.lines import stacked_lines
+from locales.catalogs import LOCALES, translate
 from locales.values import Msg, Number
 
 PERIOD_WORDS: dict[str, Callable[[datetime], Period]] = {
@@ -89,6 +88,7 @@ PERIOD_WORDS: dict[str, Callable[[datetime], Period]] = {
     "امسال": this_year,
     "this year": this_year,
 }
+# The built services' short words; every service is also known by its name and its code.
 SERVICE_WORDS = {
     "اعتراض": RequestKind.BILL_REVIEW,
     "review": RequestKind.BILL_REVIEW,
@@ -139,7 +139,7 @@ def parse_filter(ctx: Context, text: str) -> Scope:
     typed = text.strip()
     if not typed:
         return Scope()
-    words = {_key(word): value for word, value in SERVICE_WORDS.items()}
+    words = {_key(word): value for word, value in _service_words().items()}
     if _key(typed) in words:
         return Scope(kind=words[_key(typed)])
     channels = {_key(word): value for word, value in CHANNEL_WORDS.items()}
@@ -154,6 +154,16 @@ def parse_filter(ctx: Context, text: str) -> Scope:
     if len(places) != 1:
         raise BadFilter(typed)
     return Scope(city=places[0].city, area=places[0].area)
+
+
+def _service_words() -> dict[str, str]:
+    """Each service by its code and its name in every locale (the catalog's `kind.<code>`)."""
+    named = {
+        word: code
+        for code in definitions()
+        for word in (code, *(translate(f"kind.{code}", locale) for locale in LOCALES))
+    }
+    return {**named, **SERVICE_WORDS}
 
 
 def _figures_line(label: Msg | str, figures: Figures) -> Msg:
@@ -200,11 +210,14 @@ def report_figures(
         return by_key(rows)
 
     weeks = _weeks(period)
-    kinds = [scope.kind] if scope.kind is not None else list(RequestKind)
     weekly = figures(Dimension.WEEK, Dimension.SERVICE)
     by_week = figures(Dimension.WEEK)
     by_step = figures(Dimension.STEP)
     services = figures(Dimension.SERVICE)
+    # The service asked for; else each with a step in the period, in the definitions' order.
+    kinds = (
+        [scope.kind] if scope.kind is not None else [k for k in definitions() if (k,) in services]
+    )
     empty = NO_FIGURES
     chart = ReportChart(
         title=Msg("report.title", {"first": period.first, "last": period.last}),
@@ -217,9 +230,7 @@ def report_figures(
             for kind in kinds
         ],
         overdue=[
-            (step_label(step), by_step.get((step,), empty).overdue)
-            for step in ALL_STEPS
-            if STEP_KINDS[step] in kinds
+            (step_label(step), by_step.get((step,), empty).overdue) for step in step_names(kinds)
         ],
         csat=[by_week.get((week,), empty).csat_average for week in weeks],
     )

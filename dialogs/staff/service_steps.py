@@ -87,6 +87,11 @@ def service_lines(request: ServiceRequest, staff: Staff) -> list[Msg]:
             value = Rials(value)
         label = Msg(f"service.{definition.code}.label.{question.key}")
         lines.append(Msg("service.answer", {"question": label, "answer": value}))
+    if "filer" in answers:  # how the filer may file it: the proof staff should find with it
+        filed_as = Msg(f"service.filer.{answers['filer']}")
+        lines.append(
+            Msg("service.answer", {"question": Msg("service.label_filer"), "answer": filed_as})
+        )
     if "mobile_proven" in answers:
         key = "proven" if answers["mobile_proven"] else "not_proven"
         lines.append(Msg(f"staff.service.mobile_{key}"))

@@ -6,9 +6,10 @@ from typing import Any, ClassVar
 
 from backend import actions
 from backend import staff as rules
-from backend.constants import PaymentMethod, RejectionReason, RequestKind
+from backend.constants import PaymentMethod, RejectionReason
 from backend.identifiers import parse_bounded_int
 from backend.models import Bill, ServiceRequest, Staff
+from backend.services.loader import definitions
 from backend.staff import QueueSection
 from channels.replies import Button, Reply
 from channels.staff_buttons import ONE_TAP
@@ -103,7 +104,7 @@ class QueueStep(StaffStep):
 
     def ask(self, ctx: Context, staff: Staff) -> Reply:
         stored = ctx.conversation.data["staff_queue"]
-        kind = None if stored["kind"] == ALL_KINDS else RequestKind(stored["kind"])
+        kind = None if stored["kind"] == ALL_KINDS else stored["kind"]
         view = rules.queue_view(
             ctx.session,
             staff=staff,
@@ -145,9 +146,10 @@ class QueueStep(StaffStep):
             )
             for s, count in view.counts.items()
         ]
+        # Every service, built or defined as data; two a row, their names being long.
         kinds = [Button(Msg("staff.queue.all_kinds"), f"{QUEUE_PREFIX}k:{ALL_KINDS}")]
-        kinds += [Button(Msg(f"kind.{k}"), f"{QUEUE_PREFIX}k:{k}") for k in RequestKind]
-        return [*buttons, sections, kinds]
+        kinds += [Button(Msg(f"kind.{k}"), f"{QUEUE_PREFIX}k:{k}") for k in definitions()]
+        return [*buttons, sections, *(kinds[i : i + 2] for i in range(0, len(kinds), 2))]
 
     @staticmethod
     def _item(ctx: Context, view: rules.QueueView, request: ServiceRequest) -> Msg:
@@ -187,6 +189,9 @@ class QueueStep(StaffStep):
             request = rules.locked_request(ctx.session, int(argument))
             show(ctx, staff, request, "")
             return  # the queue's buttons stay usable
+        if what == "k" and argument != ALL_KINDS and argument not in definitions():
+            ctx.retry("input.button_expired")  # a service no longer served
+            return
         view = ctx.conversation.data["staff_queue"]
         if what == "p":
             view["page"] = int(argument)

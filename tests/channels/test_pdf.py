@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from backend.outcomes import Clearance, CorrectedBill
-from channels.pdf import FONTS_DIR, clearance_pdf, corrected_bill_pdf
+from backend.services.documents import ServiceCertificate
+from channels.pdf import FONTS_DIR, clearance_pdf, corrected_bill_pdf, service_paper_pdf
 from tests.helpers.pdf import pages, pdf_text
 
 BILL = CorrectedBill(
@@ -34,6 +35,17 @@ CLEARANCE = Clearance(
     statement_rials=250_000,
     closed_on=date(2025, 10, 2),
     seal="4821-0934-1187",
+)
+
+CERTIFICATE = ServiceCertificate(
+    paper="clearance_certificate",
+    tracking_code="5938104726",
+    customer_name="مریم احمدی",
+    bill_id="6843834777427",
+    address="قم، خیابان صفاییه، کوچه ۱۲، پلاک ۴",
+    number="م/۱۴۰۵/۷۷۸",
+    settled_rials=3_400_000,
+    issued_at=datetime(2025, 10, 1, 21, 0, tzinfo=UTC),  # 2 October in Tehran
 )
 
 
@@ -91,6 +103,28 @@ def test_the_clearance_in_persian(glyph_warnings: pytest.LogCaptureFixture) -> N
     # A meter reading is a number read digit by digit: never grouped.
     assert "۱۲۴۰۰" in text and "۱۲٬۴۰۰" not in text
     assert missing_glyphs(glyph_warnings) == []
+
+
+def test_a_service_s_clearance_certificate(glyph_warnings: pytest.LogCaptureFixture) -> None:
+    content = service_paper_pdf(CERTIFICATE, "fa")
+    assert pages(content) == 1
+    text = pdf_text(content)
+    for words in (
+        "گواهی مفاصاحساب",
+        "مریم احمدی",
+        "شماره گواهی",
+        "بدهی ۳٬۴۰۰٬۰۰۰ ریال، پرداخت‌شده",
+        "هیچ بدهی پرداخت‌نشده‌ای",
+        "6843834777427",
+        "5938104726",
+        "۱۴۰۴/۰۷/۱۰",  # the day it was issued in Tehran
+    ):
+        assert words in text, words
+    assert "۷۷۸" in text  # the number as staff typed it
+    assert missing_glyphs(glyph_warnings) == []
+    none_owed = ServiceCertificate(**{**CERTIFICATE.__dict__, "settled_rials": 0})
+    text = pdf_text(service_paper_pdf(none_owed, "en"))
+    assert "Clearance certificate" in text and "No debt" in text and "owed the company" in text
 
 
 def test_in_english_and_with_nothing_to_pay() -> None:

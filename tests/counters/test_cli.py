@@ -128,23 +128,25 @@ def test_counters_are_imported_all_or_none_with_line_numbers(desk: Path) -> None
         "14010,دفتر یک,تبریز,تبریز ۲,خیابان امام,041-33445566,رضا محمدی,letter.pdf,bill_review",
         "14011,دفتر دو,مراغه,مراغه,خیابان شهید بهشتی,33445566,مریم احمدی,letter.pdf,",
         "14010,دفتر سه,تبریز,تبریز ۱,خیابان شریعتی,04135556677,علی رضایی,missing.pdf,",
-        "14012,دفتر چهار,تبریز,تبریز ۱,خیابان شریعتی,04135556677,علی رضایی,letter.pdf,meter_test",
+        "14012,دفتر چهار,تبریز,تبریز ۱,خیابان شریعتی,04135556677,علی رضایی,letter.pdf,meter_read",
     )
     errors = refused(desk, "counters", "import", str(bad))
     assert "line 3: not a phone number with its area code: 33445566" in errors
     assert "line 4: letter missing.pdf: cannot be read" in errors
-    assert "line 5: unknown service 'meter_test'" in errors
+    assert "line 5: unknown service 'meter_read'" in errors
     assert "nothing imported: 3 error(s)" in errors
     assert "no counters yet" in ok(desk, "counters", "list")
 
     good = write_csv(
         desk,
         "14010,دفتر یک,تبریز,تبریز ۲,خیابان امام,041-33445566,رضا محمدی,letter.pdf,bill_review",
-        "14011,دفتر دو,مراغه,مراغه,خیابان بهشتی,04137223344,مریم احمدی,letter.pdf,",
+        # A service defined as data is delegated as a built one is.
+        "14011,دفتر دو,مراغه,مراغه,خیابان بهشتی,04137223344,مریم احمدی,letter.pdf,meter_test",
     )
     assert ok(desk, "counters", "import", str(good)) == "imported: 2 created, 0 updated\n"
     listed = ok(desk, "counters", "list").splitlines()
     assert [line.split(":")[0] for line in listed] == ["14010", "14011"]
     assert "introduced, being vetted; files bill review" in listed[0]
+    assert "files meter test" in listed[1]
     again = refused(desk, "counters", "import", str(good))
     assert "line 2: a counter already has the code 14010" in again

@@ -32,11 +32,12 @@ class MessengerUser:
     replies: list[dict[str, Any]] = field(default_factory=list)
 
     def _sent(self) -> list[dict[str, Any]]:
+        """What the bot sent this chat, in the order it was sent (a document among messages)."""
+        sends = {method.lower() for method in SENDS}
         return [
             call.params
-            for method in SENDS
-            for call in self.api.calls(method, token=self.token)
-            if str(call.params.get("chat_id")) == str(self.user_id)
+            for call in self.api.calls(token=self.token)
+            if call.method.lower() in sends and str(call.params.get("chat_id")) == str(self.user_id)
         ]
 
     def send(self, update: dict[str, Any], *, expect_reply: bool = True) -> list[dict[str, Any]]:

@@ -197,6 +197,42 @@ def test_a_loop_with_no_way_out_is_refused(tmp_path: Path) -> None:
     )
 
 
+def test_a_fee_is_set_by_its_step_s_action_of_its_role(tmp_path: Path) -> None:
+    definition = _sample()
+    definition["steps"][0]["actions"].append(
+        {"code": "set_fee", "to": "closed", "value": "amount", "by": "billing_reviewer"}
+    )
+    fee = {"key": "fee", "set_by": "finance", "at_step": "submitted", "set_by_action": "set_fee"}
+    definition["fees"] = [fee]
+    error = _refusal(tmp_path, definition)  # the action is the reviewer's, not finance's
+    assert (error.field, error.problem) == (
+        "fees[0].set_by",
+        "'set_fee' is taken by billing_reviewer, not finance",
+    )
+    del definition["steps"][0]["actions"][1]["by"]  # the step's role, finance: right
+    (tmp_path / "sample.json").write_text(json.dumps(definition), encoding="utf-8")
+    assert load_definitions(tmp_path)["sample"].fees[0].set_by == "finance"
+    fee["set_by_action"] = "close_with_fee"
+    error = _refusal(tmp_path, definition)
+    assert (error.field, error.problem) == (
+        "fees[0].set_by_action",
+        "step 'submitted' has no such action",
+    )
+
+
+def test_a_paper_is_numbered_by_its_action_s_text(tmp_path: Path) -> None:
+    definition = _sample()
+    definition["steps"][0]["actions"][0]["document"] = "clearance_certificate"
+    error = _refusal(tmp_path, definition)
+    assert (error.field, error.problem) == (
+        "steps[0].actions[0].document",
+        "a paper's number is its action's text value",
+    )
+    definition["steps"][0]["actions"][0]["value"] = "text"
+    (tmp_path / "sample.json").write_text(json.dumps(definition), encoding="utf-8")
+    assert load_definitions(tmp_path)["sample"].steps[0].actions[0].document is not None
+
+
 def test_the_readme_s_example_is_the_definition_in_use() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     example = readme.split("One complete definition, the meter test:\n```json\n")[1]

@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 from backend.constants import StaffRole
 from backend.models import Customer, RequestEvent, Subscription
 from dialogs.documents import DONE
+from dialogs.service_flow import LOST
 from locales.values import PLAIN, Msg, render
 from tests.helpers.chat import ChatUser
 from tests.helpers.samples import METER_PHOTO
@@ -44,9 +45,14 @@ def test_a_meter_test_found_faulty_ends_with_the_bills_corrected(
     user.press("menu:services")
     user.press("svc:meter_test")
     user.say(subscription.bill_id)
+    assert user.last.key == "service.ask_filer"  # the chat holds no proof of the mobile
+    user.press("svcfiler:sole_user")  # the tenant, who sends the lease
     user.say("x" * 501)  # too long: said so, asked again
     assert user.keys[0] == "service.text_too_long"
     user.say("کنتور تندتر از مصرف ما می‌چرخد.")
+    assert user.last.key == "service.send_document"
+    user.upload("lease.jpg", METER_PHOTO + b"lease", "image/jpeg")
+    user.press(DONE)
     assert user.last.key == "service.send_optional_document"
     user.upload("meter.jpg", METER_PHOTO, "image/jpeg")
     user.press(DONE)
@@ -58,6 +64,7 @@ def test_a_meter_test_found_faulty_ends_with_the_bills_corrected(
     assert request.answers == {
         "bill_id": subscription.bill_id,
         "description": "کنتور تندتر از مصرف ما می‌چرخد.",
+        "filer": "sole_user",
     }
     assert request.step_deadline is not None
 
@@ -190,7 +197,7 @@ def test_a_lost_mobile_is_changed_after_a_counter_confirms_the_holder(
     user: ChatUser, subscription: Subscription, session: Session, hire: Hire
 ) -> None:
     customer = _holder_with_national_id(session, subscription, "0499370899")
-    code = file(user, "mobile_change", subscription.bill_id, "0499370899", "0936 123 8866")
+    code = file(user, "mobile_change", subscription.bill_id, (LOST,), "0499370899", "0936 123 8866")
     request = request_by(session, code)
     assert request.answers is not None and request.answers["mobile_proven"] is False
 
@@ -215,7 +222,7 @@ def test_a_mobile_change_for_another_holder_is_refused(
     user: ChatUser, subscription: Subscription, session: Session, hire: Hire
 ) -> None:
     customer = _holder_with_national_id(session, subscription, "0499370899")
-    code = file(user, "mobile_change", subscription.bill_id, "0012345679", "09361238866")
+    code = file(user, "mobile_change", subscription.bill_id, (LOST,), "0012345679", "09361238866")
     reviewer = hire(R.BILLING_REVIEWER)
     assert reviewer.run(f"/act {code} change_mobile") == ["refused.service_national_id_mismatch"]
     session.refresh(customer)

@@ -36,7 +36,15 @@ SCRIPTS = {
         ["set_fee 1500000", "receive_fee", "change_name"],
     ),
     "meter_test": (
-        [DEMO_BILL_ID, "کنتور تندتر از مصرف ما می‌چرخد.", "DEED", DONE],
+        # Filed as the registered mobile's holder, chosen by its label; then the photo.
+        [
+            DEMO_BILL_ID,
+            said("service.filer.registered_mobile"),
+            "OTP",
+            "کنتور تندتر از مصرف ما می‌چرخد.",
+            "DEED",
+            DONE,
+        ],
         ["set_fee 250000", "receive_fee", "meter_sound 12345"],
     ),
     "debt_instalments": (
@@ -48,7 +56,7 @@ SCRIPTS = {
         ["no_debt", "issue_certificate شماره ۱۴۰۵-۷۷۸"],
     ),
     "mobile_change": (
-        [DEMO_BILL_ID, "NATIONAL_ID", "09361238866"],
+        [DEMO_BILL_ID, said("service.mobile_lost"), "NATIONAL_ID", "09361238866"],
         ["ask_counter", "confirm_identity دفتر ۱۲ قم", "change_mobile"],
     ),
 }

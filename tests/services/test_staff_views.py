@@ -6,43 +6,47 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from backend.constants import Channel, StaffRole
+from backend.constants import DocumentType, StaffRole
 from backend.models import ServiceRequest, Subscription, utcnow
-from backend.services.engine import act, data_services, defined_service, file_service
+from backend.service_requests import DraftDocument
+from backend.services.engine import act, data_services, defined_service
 from backend.settings import Settings
 from backend.workflows import Refused
 from locales.values import PLAIN, Msg, render
 from tests.helpers.chat import ChatUser
+from tests.helpers.services import filed_directly
 from tests.helpers.staff import Hire
 
 ANSWERS = {
     "change_of_name": {"new_holder_national_id": "0499370899", "new_holder_name": "رضا کریمی"},
-    "meter_test": {"description": "کنتور تند می‌چرخد"},
-    "debt_instalments": {"amount": 9_000_000, "instalments": 3, "description": "بیماری"},
-    "clearance_certificate": {"purpose": "sale", "mobile_proven": True},
+    "meter_test": {"description": "کنتور تند می‌چرخد", "mobile_proven": True},
+    "debt_instalments": {
+        "amount": 9_000_000,
+        "instalments": 3,
+        "description": "بیماری",
+        "mobile_proven": True,
+    },
+    "clearance_certificate": {"purpose": "sale"},
     "mobile_change": {"national_id": "0499370899", "new_mobile": "+989361238866"},
 }
+# The owner alone files a change of name, with the deed; the others the mobile's holder.
+DEED = DraftDocument("k", "0" * 64, 1, "image/jpeg", "deed.jpg", DocumentType.OWNERSHIP_DEED)
 
 
 def _filed(
     session: Session, settings: Settings, subscription: Subscription, service: str
 ) -> ServiceRequest:
-    definition = defined_service(service)
-    assert definition is not None and subscription.id is not None
-    request = file_service(
+    owner = service == "change_of_name"
+    return filed_directly(
         session,
-        definition=definition,
-        subscription_id=subscription.id,
-        answers={"bill_id": subscription.bill_id, **ANSWERS[service]},
-        documents=[],
-        channel=Channel.TELEGRAM,
-        user_id="1001",
-        locale="fa",
+        settings,
+        subscription,
+        service,
+        ANSWERS[service],
+        filer="owner" if owner else "registered_mobile",
+        documents=(DEED,) if owner else (),
         now=utcnow() - timedelta(days=12),  # its first step is long overdue
-        settings=settings,
     )
-    session.commit()
-    return request
 
 
 def _text(key: str, **params: object) -> str:
@@ -71,6 +75,15 @@ def test_a_data_service_is_listed_shown_and_overdue_like_the_built_ones(
     supervisor.say(f"/show {code}")
     shown = supervisor.text()
     assert name in shown and _text("status.submitted") in shown
+    filer = request.answers["filer"]  # type: ignore[index]
+    assert (
+        _text(
+            "service.answer",
+            question=_text("service.label_filer"),
+            answer=_text(f"service.filer.{filer}"),
+        )
+        in shown
+    )
     first = defined_service(service).steps[0].actions[0].code  # type: ignore[union-attr]
     assert f"/act {code} {first}" in shown  # what comes next, as for the built services
 

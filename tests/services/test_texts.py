@@ -5,6 +5,7 @@ import pytest
 
 from backend.services import ServiceDefinition
 from backend.services.engine import data_services
+from backend.services.filers import documents_for
 from locales.catalogs import LOCALES, message_ids
 
 
@@ -16,6 +17,9 @@ def needed_keys(definition: ServiceDefinition) -> set[str]:
             keys |= {f"service.{code}.ask.{question.key}", f"service.{code}.label.{question.key}"}
         keys |= {f"service.{code}.{question.key}.{option}" for option in question.options}
     keys |= {f"service.document.{document.type}" for document in definition.documents}
+    for filer in definition.filers:  # a way of filing: its button, and the proof it asks
+        keys.add(f"service.filer.{filer}")
+        keys |= {f"service.document.{d.type}" for d in documents_for(definition, filer)}
     for step in definition.steps:
         for action in step.actions:
             if action.notice is not None:
