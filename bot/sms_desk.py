@@ -132,6 +132,52 @@ class _SenderLocks:
                     del self._locks[sender]
 
 
+class _Mark:
+    def __init__(self, event: Event) -> None:
+        self.event = event
+        self.written = False
+        self.error: BaseException | None = None
+
+
+class AnsweredMarks:
+    """Records answers as sent for the desk's threads: the marks that come while one write is
+    under way are written together by the next, one statement for all (a thread among the
+    waiting writes them), not a transaction each. Each caller still returns only when its own
+    is written, so a push is acknowledged (and a repeat of it finds nothing to send) only then."""
+
+    def __init__(self, dialogs: DialogEngine) -> None:
+        self._dialogs = dialogs
+        self._turn = threading.Condition()
+        self._waiting: list[_Mark] = []
+        self._writing = False
+
+    def mark(self, event: Event) -> None:
+        mine = _Mark(event)
+        with self._turn:
+            self._waiting.append(mine)
+            while not mine.written:
+                if self._writing:
+                    self._turn.wait()
+                    continue
+                self._writing = True
+                batch, self._waiting = self._waiting, []
+                self._turn.release()
+                failure: BaseException | None = RuntimeError("answered marks not written")
+                try:
+                    self._dialogs.answered(*(m.event for m in batch))
+                    failure = None
+                except Exception as error:  # each caller raises it, for its redelivery
+                    failure = error
+                finally:
+                    self._turn.acquire()
+                    for written in batch:
+                        written.written, written.error = True, failure
+                    self._writing = False
+                    self._turn.notify_all()
+        if mine.error is not None:
+            raise mine.error
+
+
 class SmsDesk:
     def __init__(
         self,
@@ -150,6 +196,7 @@ class SmsDesk:
         self.counter = counter
         self.clock = clock
         self._senders = _SenderLocks()
+        self._answered = AnsweredMarks(dialogs)
 
     def handle(self, sms: InboundSms, provider_name: str) -> str | None:
         """Answers one inbound SMS; the reply sent, or None when none is due.
@@ -193,7 +240,7 @@ class SmsDesk:
                 return None
             text = render_sms_answer(answer, self.settings.sms_reply_max_parts)
             if self._send(sender, text):
-                self.dialogs.answered(event)
+                self._answered.mark(event)
         UPDATE_SECONDS.labels(Channel.SMS, answer.step or kind).observe(time.monotonic() - started)
         return text
 
