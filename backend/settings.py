@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     web_host: str = "0.0.0.0"
     port: int = 8080
+    # `python -m bot web` in this many processes on the one port (bot.web_processes): one a
+    # core, each with its own pool of POOL_SIZE connections.
+    web_processes: int = Field(default=1, ge=1, le=32)
     # Tries of one Bot API call on 429, 5xx and network errors before giving up.
     bot_api_attempts: int = Field(default=5, gt=0)
 

@@ -59,6 +59,9 @@ active instead: it shows C code that runs without the GIL (building SSL contexts
 thread waiting in psycopg's socket wait as active too.
 `--rounds 0 --profile` profiles only. --telegram-rate N sets the desk's TELEGRAM_RATE (its Bot API
 calls a second per token, 25 by default), to see the desk without the platform's limit.
+--web-processes N runs the desk's web app in N processes (its WEB_PROCESSES: gunicorn's master
+and N workers on the one port); the desk's CPU is then that of all of them, and --profile
+samples the workers too.
 Logs and profiles: var/bench/.
 """
 
@@ -288,13 +291,26 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (Linux /proc)."""
+def _stat(pid: int | str) -> list[str] | None:
+    """A process's /proc stat fields after its name: state, parent, ..."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
     except OSError:
+        return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds so far of a process and its children (Linux /proc): the desk's
+    web app in several processes is gunicorn's master and its workers."""
+    fields = _stat(pid)
+    if fields is None:
         return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = int(fields[11]) + int(fields[12])
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        child = _stat(stat.parent.name)
+        if child is not None and int(child[1]) == pid:
+            total += int(child[11]) + int(child[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 # ---- the targets -------------------------------------------------------------------------------
@@ -1049,6 +1065,7 @@ def profiling(pid: int, output: Path, *, gil: bool) -> Iterator[None]:
             "raw",
             *(["--gil"] if gil else []),
             "--nonblocking",
+            "--subprocesses",  # gunicorn's workers, when the web app runs in several
             "--output",
             str(output),
         ],
@@ -1209,6 +1226,7 @@ async def bench_main(args: argparse.Namespace, sizes: Sizes, db_url: str, logs: 
         desk_env["REDIS_URL"] = redis_url
     if args.telegram_rate:
         desk_env["TELEGRAM_RATE"] = str(args.telegram_rate)
+    desk_env["WEB_PROCESSES"] = str(args.web_processes)
     desk_log = logs / f"interactive-{stamp}-desk.log"
     floor_log = logs / f"interactive-{stamp}-floor.log"
     timeout = aiohttp.ClientTimeout(total=60)
@@ -1253,7 +1271,8 @@ async def bench_main(args: argparse.Namespace, sizes: Sizes, db_url: str, logs: 
             f"filing {sizes.filing_users} users x {len(FILING_STEPS)} updates, "
             f"sms {sizes.sms_senders} senders x {sizes.lookups_per_sender}; "
             f"SMS rate counter in {'Redis' if args.redis else 'memory'}; "
-            f"TELEGRAM_RATE {args.telegram_rate or 'default'}; logs {desk_log.parent}",
+            f"TELEGRAM_RATE {args.telegram_rate or 'default'}, WEB_PROCESSES "
+            f"{args.web_processes}; logs {desk_log.parent}",
             flush=True,
         )
         rounds: list[list[Run]] = []
@@ -1377,6 +1396,12 @@ def main() -> None:
         type=int,
         default=0,
         help="the desk's TELEGRAM_RATE (Bot API calls a second per token; default: the desk's)",
+    )
+    parser.add_argument(
+        "--web-processes",
+        type=int,
+        default=1,
+        help="the desk's WEB_PROCESSES (the web app's processes on its one port)",
     )
     parser.add_argument(
         "--run-seconds",

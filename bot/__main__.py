@@ -4,8 +4,13 @@ chat."""
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
+
+if TYPE_CHECKING:
+    from backend.settings import Settings
 
 USAGE = """usage: python -m bot [polling | web | set-webhooks URL | clock | shell | export |
   tavanir]
@@ -45,16 +50,30 @@ async def _polling() -> int:
 
 def _web() -> int:
     from backend.settings import get_settings
+
+    settings = get_settings()
+    if settings.web_processes > 1:
+        from bot.web_processes import serve
+
+        # Before the metrics are imported here: the workers are forked from this process.
+        with serve(settings) as run:
+            return _checked_web(settings, run)
+    return _checked_web(settings, None)
+
+
+def _checked_web(settings: "Settings", run: Callable[[], int] | None) -> int:
+    """Refuses weak secrets, then serves in this process, or through `run`'s workers."""
     from bot.app import make_channel_bots, make_dispatcher
     from bot.web import RouteAccessLog, make_web_app
 
-    settings = get_settings()
     bots = make_channel_bots(settings)
     if bots and (problem := settings.secret_problem("webhook_secret")):
         print(f"Webhook mode needs a strong secret: {problem}", file=sys.stderr)
         return 2
     if not bots:  # an SMS-only desk still needs the SMS webhook and the payment pages
         logging.getLogger(__name__).warning("no bot token: serving SMS and payments only")
+    if run is not None:
+        return run()
     app = make_web_app(settings, make_dispatcher(bots), bots)
     # The access log names the route, never the path (webhook paths are secrets).
     web.run_app(

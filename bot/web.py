@@ -4,6 +4,7 @@ access log names routes, never paths."""
 import asyncio
 import hmac
 import logging
+import os
 import re
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,7 @@ from aiogram import Dispatcher
 from aiogram.types import Update
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
-from prometheus_client import generate_latest
+from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 from pydantic import ValidationError
 
 from backend.constants import Channel
@@ -142,9 +143,18 @@ def _why(error: Exception) -> str:
     return type(error).__name__
 
 
+def metrics_body() -> bytes:
+    """The Prometheus metrics (channels.metrics): figures, no personal data. Of this process,
+    or, when the web app runs in several (bot.web_processes), of all of them summed."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR") is None:
+        return generate_latest()
+    registry = CollectorRegistry()  # made per scrape, as prometheus_client's docs ask
+    multiprocess.MultiProcessCollector(registry)
+    return generate_latest(registry)
+
+
 async def _metrics(_: web.Request) -> web.Response:
-    """This process's Prometheus metrics (channels.metrics): figures, no personal data."""
-    return web.Response(body=generate_latest(), content_type="text/plain", charset="utf-8")
+    return web.Response(body=metrics_body(), content_type="text/plain", charset="utf-8")
 
 
 async def _healthz(_: web.Request) -> web.Response:
