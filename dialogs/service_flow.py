@@ -332,7 +332,7 @@ class QuestionStep(_BackToServices, Step):
             ctx.retry("review.bill_id_unknown", bill_id=Code(bill_id))
             return
         if subscription.status == SubscriptionStatus.REMOVED:  # no service after a removal
-            ctx.retry("refused.subscription_removed", bill_id=Code(bill_id))
+            ctx.retry("service.subscription_removed", bill_id=Code(bill_id))
             return
         ctx.draft["bill_id"] = bill_id
         ctx.draft["answers"] = {**ctx.draft["answers"], _question(ctx).key: bill_id}

@@ -17,6 +17,6 @@ def test_a_removed_connection_takes_no_service(
     user.press("menu:services")
     user.press("svc:meter_test")
     user.say(subscription.bill_id)
-    assert user.keys[0] == "refused.subscription_removed"
+    assert user.keys[0] == "service.subscription_removed"
     assert user.last.key == "service.ask_bill_id"  # asked again
     assert session.exec(select(ServiceRequest)).first() is None
