@@ -1,6 +1,7 @@
 """Neutral buttons as Bot API keyboards."""
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from aiogram.types import (
     InlineKeyboardButton,
@@ -27,15 +28,25 @@ def inline_keyboard(
 ) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
-    rows = []
-    for row in buttons:
-        for button in row:
-            if len(button.value.encode()) > CALLBACK_DATA_LIMIT:
-                raise ValueError(f"callback data over {CALLBACK_DATA_LIMIT} bytes: {button.value}")
-        rows.append(
-            [
-                InlineKeyboardButton(text=render(button.label, locale), callback_data=button.value)
-                for button in row
-            ]
+    return _inline_markup(
+        tuple(
+            tuple((render(button.label, locale), button.value) for button in row) for row in buttons
         )
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    )
+
+
+@lru_cache(maxsize=1024)
+def _inline_markup(rows: tuple[tuple[tuple[str, str], ...], ...]) -> InlineKeyboardMarkup:
+    """Made once for each distinct keyboard: most answers carry one of a few (the menu, yes or
+    no), and building its pydantic models cost more than rendering the rest of the answer.
+    Shared, never changed: aiogram only reads a markup it sends."""
+    for row in rows:
+        for _, value in row:
+            if len(value.encode()) > CALLBACK_DATA_LIMIT:
+                raise ValueError(f"callback data over {CALLBACK_DATA_LIMIT} bytes: {value}")
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=text, callback_data=value) for text, value in row]
+            for row in rows
+        ]
+    )

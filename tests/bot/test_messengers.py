@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramForbiddenError
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 from sqlmodel import Session, select
 
 from backend.constants import Channel
@@ -229,6 +230,28 @@ def run_with_retries(api: FakeBotAPI, token: str, call: Any) -> tuple[Any, list[
 
 def send_hello(bot: Bot) -> Any:
     return bot.send_message(42, "سلام")
+
+
+def test_calls_go_as_json_and_files_as_multipart(fake_api: FakeBotAPI) -> None:
+    """Persian text and a keyboard as one JSON body, unescaped; a file as a multipart form."""
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="بله", callback_data="yes")]]
+    )
+
+    async def send(bot: Bot) -> None:
+        await bot.send_message(42, "سلام", reply_markup=markup, disable_notification=False)
+        await bot.send_document(42, BufferedInputFile(b"%PDF-1.4", "bill.pdf"), caption="قبض")
+
+    run_with_retries(fake_api, TELEGRAM_TOKEN, send)
+    message, document = fake_api.calls("sendMessage")[-1], fake_api.calls("sendDocument")[-1]
+    assert message.content_type == "application/json"
+    assert message.params["text"] == "سلام" and message.params["disable_notification"] is False
+    assert message.params["reply_markup"] == {
+        "inline_keyboard": [[{"text": "بله", "callback_data": "yes"}]]
+    }
+    assert document.content_type == "multipart/form-data"
+    assert document.params["caption"] == "قبض"
+    assert document.params["document"].content == b"%PDF-1.4"
 
 
 def test_429_with_retry_after_waits_as_told(fake_api: FakeBotAPI) -> None:

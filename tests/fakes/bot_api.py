@@ -77,6 +77,7 @@ class RecordedCall:
     params: dict[str, Any]
     time: float
     status: int = 0  # HTTP status answered; 0 while the request is still in flight
+    content_type: str = ""  # how the parameters came: application/json, multipart/form-data…
 
 
 @dataclass(frozen=True)
@@ -870,8 +871,10 @@ class FakeBotAPI:
                 params[name] = upload
         return params
 
-    def _record(self, token: str, method: str, params: dict[str, Any]) -> RecordedCall:
-        call = RecordedCall(token, method, params, time.monotonic())
+    def _record(
+        self, token: str, method: str, params: dict[str, Any], content_type: str = ""
+    ) -> RecordedCall:
+        call = RecordedCall(token, method, params, time.monotonic(), content_type=content_type)
         with self._cond:
             self._calls.append(call)
             self._cond.notify_all()
@@ -926,7 +929,9 @@ class FakeBotAPI:
         except _ApiError as exc:
             call = self._record(token, method, {})
             return self._finish(call, _error_response(exc.status, exc.description))
-        call = self._record(token, method, params)
+        call = self._record(
+            token, method, params, request.content_type if request.body_exists else ""
+        )
         if entry is None:
             return self._finish(call, _error_response(404, "Not Found"))
         refused = await self._pre_checks(token, method)
