@@ -64,7 +64,7 @@ def _web() -> int:
 def _checked_web(settings: "Settings", run: Callable[[], int] | None) -> int:
     """Refuses weak secrets, then serves in this process, or through `run`'s workers."""
     from bot.app import make_channel_bots, make_dispatcher
-    from bot.web import RouteAccessLog, make_web_app
+    from bot.web import RouteAccessLog, freeze_startup_heap, make_web_app
 
     bots = make_channel_bots(settings)
     if bots and (problem := settings.secret_problem("webhook_secret")):
@@ -75,6 +75,7 @@ def _checked_web(settings: "Settings", run: Callable[[], int] | None) -> int:
     if run is not None:
         return run()
     app = make_web_app(settings, make_dispatcher(bots), bots)
+    freeze_startup_heap()
     # The access log names the route, never the path (webhook paths are secrets).
     web.run_app(
         app,

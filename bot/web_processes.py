@@ -28,11 +28,12 @@ async def _runner() -> web.AppRunner:
     """One worker's app, made after the fork: its own event loop, engine, pools and bots."""
     from backend.settings import get_settings
     from bot.app import make_channel_bots, make_dispatcher
-    from bot.web import RouteAccessLog, make_web_app
+    from bot.web import RouteAccessLog, freeze_startup_heap, make_web_app
 
     settings = get_settings()
     bots = make_channel_bots(settings)
     app = make_web_app(settings, make_dispatcher(bots), bots)
+    freeze_startup_heap()
     return web.AppRunner(
         app, access_log_class=RouteAccessLog, shutdown_timeout=GRACEFUL_SECONDS * 0.95
     )

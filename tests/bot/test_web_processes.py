@@ -1,13 +1,16 @@
 """`python -m bot web` with WEB_PROCESSES=2: two workers behind one port answer every update
 once, a redelivery included, whichever worker takes it, and any worker's /metrics counts all of
-them; told to stop, the master stops its workers and exits."""
+them; told to stop, the master stops its workers and exits. Each web process freezes what it
+built to start out of the garbage collector's reach."""
 
+import gc
 import re
 import signal
 import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bot.web import freeze_startup_heap
 from tests.bot.conftest import free_port, wait_for_http
 from tests.bot.test_messengers import telegram_poster
 from tests.fakes.bot_api import FakeBotAPI, message_update
@@ -55,3 +58,12 @@ def test_two_workers_answer_once_and_count_together(
     master.send_signal(signal.SIGTERM)
     assert master.wait(timeout=40) == 0
     assert _workers_of(master.pid) == []
+
+
+def test_a_web_process_freezes_what_it_built_before_serving() -> None:
+    gc.unfreeze()
+    try:
+        freeze_startup_heap()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # this test process goes on collecting as before
