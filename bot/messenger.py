@@ -117,7 +117,14 @@ class MessengerAdapter:
         await self._handle(event, deliver)
 
     async def on_callback(self, bot: Bot, query: CallbackQuery, update_id: int) -> None:
-        await self._quietly(bot.answer_callback_query(query.id))
+        # The tap's spinner stops while the press is handled, not one round trip before it.
+        answering = asyncio.ensure_future(self._quietly(bot.answer_callback_query(query.id)))
+        try:
+            await self._on_press(bot, query, update_id)
+        finally:
+            await answering
+
+    async def _on_press(self, bot: Bot, query: CallbackQuery, update_id: int) -> None:
         user_id = str(query.from_user.id)
         event = Event(
             self.messenger.channel,
@@ -129,15 +136,16 @@ class MessengerAdapter:
         pressed = query.message if isinstance(query.message, Message) else None
 
         async def deliver(answer: Answer) -> None:
-            if pressed is not None and pressed.reply_markup is not None:
-                # The pressed buttons are spent: take them away so the chat shows only live ones.
-                await self._quietly(
-                    bot.edit_message_reply_markup(
-                        chat_id=pressed.chat.id, message_id=pressed.message_id, reply_markup=None
-                    )
-                )
             chat_id = pressed.chat.id if pressed is not None else query.from_user.id
-            await self._send(bot, chat_id, event, answer)
+            if pressed is None or pressed.reply_markup is None:
+                await self._send(bot, chat_id, event, answer)
+                return
+            # The pressed buttons are spent: taken away (while the answer goes) so that the
+            # chat shows only live ones.
+            spent = bot.edit_message_reply_markup(
+                chat_id=pressed.chat.id, message_id=pressed.message_id, reply_markup=None
+            )
+            await asyncio.gather(self._quietly(spent), self._send(bot, chat_id, event, answer))
 
         await self._handle(event, deliver)
 
