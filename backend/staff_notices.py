@@ -44,18 +44,28 @@ ESCALATION_WORKING_DAYS = 1
 
 def staff_locale(session: Session, staff: Staff) -> str | None:
     """The language of the staff member's chat; None for the desk's default."""
-    return session.exec(
-        select(Conversation.locale)
+    return staff_locales(session, [staff]).get(staff.id)
+
+
+def staff_locales(session: Session, staff: Collection[Staff]) -> dict[int | None, str]:
+    """The language of each one's chat (their latest binding's), in one query; those without
+    a chat are left out (the desk's default)."""
+    rows = session.exec(
+        select(StaffBinding.staff_id, Conversation.locale)
         .join(
-            StaffBinding,
+            Conversation,
             sa.and_(
                 col(StaffBinding.channel) == col(Conversation.channel),
                 col(StaffBinding.external_user_id) == col(Conversation.user_id),
             ),
         )
-        .where(StaffBinding.staff_id == staff.id)
+        .where(col(StaffBinding.staff_id).in_([member.id for member in staff]))
         .order_by(col(StaffBinding.bound_at).desc())
-    ).first()
+    ).all()
+    locales: dict[int | None, str] = {}
+    for staff_id, locale in rows:
+        locales.setdefault(staff_id, locale)
+    return locales
 
 
 def _tell(
@@ -67,23 +77,40 @@ def _tell(
     now: datetime,
     **params: Any,
 ) -> None:
+    _tell_all(session, [staff], kind, request, now=now, **params)
+
+
+def _tell_all(
+    session: Session,
+    staff: Collection[Staff],
+    kind: NoticeKind,
+    request: ServiceRequest,
+    *,
+    now: datetime,
+    **params: Any,
+) -> None:
+    """A notice for each of `staff`, their chats' languages looked up together."""
+    if not staff:
+        return
+    locales = staff_locales(session, staff)
     deadline = request.step_deadline
-    session.add(
-        Notice(
-            kind=kind,
-            params={
-                "staff_id": staff.id,
-                "request_id": request.id,
-                "code": request.tracking_code,
-                "service": request.kind,
-                "step": request.status,
-                "due": deadline.isoformat() if deadline else "",
-                **params,
-            },
-            locale=staff_locale(session, staff),
-            created_at=now,
+    for member in staff:
+        session.add(
+            Notice(
+                kind=kind,
+                params={
+                    "staff_id": member.id,
+                    "request_id": request.id,
+                    "code": request.tracking_code,
+                    "service": request.kind,
+                    "step": request.status,
+                    "due": deadline.isoformat() if deadline else "",
+                    **params,
+                },
+                locale=locales.get(member.id),
+                created_at=now,
+            )
         )
-    )
 
 
 def _actor_id(actor: str) -> int | None:
@@ -153,9 +180,10 @@ def _tell_step(
         told = [holder]
     else:
         told = [s for s in everyone if s.role in roles]
-    for staff in told:
-        if staff.id != _actor_id(actor):
-            _tell(session, staff, NoticeKind.STAFF_QUEUE, request, now=now)
+    actor_id = _actor_id(actor)
+    _tell_all(
+        session, [s for s in told if s.id != actor_id], NoticeKind.STAFF_QUEUE, request, now=now
+    )
 
 
 def tell_area_supervisors(
@@ -165,8 +193,9 @@ def tell_area_supervisors(
     supervisor when the area has none."""
     subscription = session.get(Subscription, request.subscription_id)
     assert subscription is not None  # subscriptions are never deleted
-    for staff in _area_supervisors(session, subscription.area):
-        _tell(session, staff, kind, request, now=now, **params)
+    _tell_all(
+        session, _area_supervisors(session, subscription.area), kind, request, now=now, **params
+    )
 
 
 def _area_supervisors(session: Session, area: str) -> Sequence[Staff]:
@@ -242,11 +271,10 @@ def overdue_round(session: Session, *, now: datetime) -> int:
                 escalate_at = _escalation_of(session, request) or now
         if escalate_at <= now and _alert(session, request, AlertLevel.SUPERVISOR, now):
             name = holder.full_name if holder else ""
-            for supervisor in supervisors:
-                _tell(
-                    session, supervisor, NoticeKind.STAFF_ESCALATED, request, now=now, holder=name
-                )
-                queued += 1
+            _tell_all(
+                session, supervisors, NoticeKind.STAFF_ESCALATED, request, now=now, holder=name
+            )
+            queued += len(supervisors)
     return queued
 
 

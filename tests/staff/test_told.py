@@ -143,11 +143,18 @@ def test_a_review_filed_in_the_chat_tells_the_reviewers(
     subscriber: ChatUser, hire: Hire, session: Session, subscription: Subscription
 ) -> None:
     reviewer = hire(StaffRole.BILLING_REVIEWER)
+    in_english = hire(StaffRole.BILLING_REVIEWER)
+    in_english.say("/language")
+    in_english.press("lang:en")
     hire(StaffRole.FINANCE)
     code = file_review(subscriber, subscription, latest_bill(session, subscription))
-    (notice,) = staff_notices(session)
-    assert (notice.kind, notice.params["staff_id"]) == (NoticeKind.STAFF_QUEUE, reviewer.staff_id)
-    assert (notice.params["code"], notice.params["step"]) == (code, "submitted")
+    notices = staff_notices(session)
+    assert [(n.kind, n.params["staff_id"]) for n in notices] == [
+        (NoticeKind.STAFF_QUEUE, reviewer.staff_id),
+        (NoticeKind.STAFF_QUEUE, in_english.staff_id),
+    ]
+    assert all((n.params["code"], n.params["step"]) == (code, "submitted") for n in notices)
+    assert [n.locale for n in notices] == ["fa", "en"]  # each in their own chat's language
 
 
 def test_a_late_step_tells_its_holder_once_then_the_supervisors_once(
