@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from backend.constants import Channel
 from backend.conversations import (
+    OpenConversation,
     claim_event,
     keep_answer,
     mark_answered,
@@ -93,7 +94,7 @@ class Context:
     settings: Settings
     storage: FileStorage
     event: Event
-    conversation: Conversation
+    conversation: OpenConversation
     now: datetime
     effects: Effects = field(default_factory=Effects)
     replies: list[Reply] = field(default_factory=list)
@@ -422,7 +423,7 @@ class DialogEngine:
         ctx.go(states.LANGUAGE)
 
     @staticmethod
-    def _button_typed(conversation: Conversation, text: str, *, by_number: bool = True) -> str:
+    def _button_typed(conversation: OpenConversation, text: str, *, by_number: bool = True) -> str:
         """The button a typed text means: its number as shown (unless not `by_number`), or its
         label, both normalized (Arabic ي and ك for Persian ی and ک, any digits, spacing, case)."""
         typed = _typed_form(text)
