@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from backend.constants import Channel
+from backend.db import insert_on_conflict
 from backend.models import ChannelIdentity, Conversation, Customer, ProcessedEvent, UTCDateTime
 
 # How long a handled event is remembered: beyond any platform's redelivery (Telegram keeps an
@@ -19,10 +19,9 @@ HANDLED_EVENTS_KEPT = timedelta(days=7)
 
 def _insert_if_absent(session: Session, table: type[SQLModel], **values: object) -> bool:
     """Inserts a row unless its key exists; True when this call inserted it."""
-    dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
-    statement = (
+    statement: sa.Executable = (
         # SQLModel does not declare the `__table__` that every table model has.
-        dialect.insert(table.__table__)  # type: ignore[attr-defined]
+        insert_on_conflict(session, table.__table__)  # type: ignore[attr-defined]
         .values(**values)
         .on_conflict_do_nothing()
         .returning(sa.literal_column("1"))  # rowcount is not reliable for INSERT on every driver

@@ -10,6 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlmodel import Session
@@ -89,6 +90,14 @@ def session_scope(engine: sa.Engine | None = None) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back if it raises."""
     with Session(engine or get_engine(), expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def insert_on_conflict(session: Session, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `table` that takes an ON CONFLICT clause, in the dialect of the session's
+    database (PostgreSQL and SQLite both have the clause, each its own construct)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def lock_until_commit(session: Session, space: int, key: str) -> None:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from backend.actions import record_event, staff_actor, subscriber_actor
@@ -21,6 +22,7 @@ from backend.constants import (
     SubscriptionStatus,
 )
 from backend.counters import counter_for_filing
+from backend.db import insert_on_conflict
 from backend.models import (
     Bill,
     Customer,
@@ -88,27 +90,30 @@ def latest_bills(
 ) -> list[BillChoice]:
     """The bills of the latest `limit` periods (read by `read_by`, if given), newest first, each
     period's correction in place of its original."""
-    query = select(Bill).where(
+    periods = select(Bill.jalali_year, Bill.period).where(
         Bill.subscription_id == subscription_id, col(Bill.corrects_bill_id).is_(None)
     )
     if read_by is not None:
-        query = query.where(Bill.current_reading_date <= read_by)
-    originals = list(
-        session.exec(
-            query.order_by(col(Bill.current_reading_date).desc(), col(Bill.id).desc()).limit(limit)
+        periods = periods.where(Bill.current_reading_date <= read_by)
+    periods = periods.order_by(col(Bill.current_reading_date).desc(), col(Bill.id).desc())
+    # Those periods' originals and corrections in one query.
+    bills = session.exec(
+        select(Bill).where(
+            Bill.subscription_id == subscription_id,
+            sa.tuple_(col(Bill.jalali_year), col(Bill.period)).in_(periods.limit(limit)),
         )
+    ).all()
+    originals = sorted(
+        (bill for bill in bills if bill.corrects_bill_id is None),
+        key=lambda bill: (bill.current_reading_date, bill.id or 0),
+        reverse=True,
     )
     # A correction keeps its original's period (actions._correct), and the latest one stands.
-    corrections = session.exec(
-        select(Bill)
-        .where(
-            Bill.subscription_id == subscription_id,
-            col(Bill.corrects_bill_id).is_not(None),
-            col(Bill.jalali_year).in_({bill.jalali_year for bill in originals}),
-        )
-        .order_by(col(Bill.id))
-    )
-    latest = {(bill.jalali_year, bill.period): bill for bill in corrections}
+    latest = {
+        (bill.jalali_year, bill.period): bill
+        for bill in sorted(bills, key=lambda bill: bill.id or 0)
+        if bill.corrects_bill_id is not None
+    }
     choices = []
     for original in originals:
         correction = latest.get((original.jalali_year, original.period))
@@ -496,17 +501,26 @@ def _document_row(
 
 
 def _insert_with_unique_tracking_code(session: Session, request: ServiceRequest) -> None:
-    # Codes are random, so a clash is rare but possible; the unique index decides, and a
-    # savepoint lets us try another code without losing the rest of the transaction.
+    # Codes are random, so a clash is rare but possible; the unique index decides. An insert
+    # that meets a taken code does nothing, and another code is tried: one round trip a try,
+    # where a savepoint around an ORM flush took three. The row is then the session's, as if
+    # loaded.
+    table = ServiceRequest.__table__  # type: ignore[attr-defined]  # SQLModel leaves it out
+    values = {column.key: getattr(request, column.key) for column in table.columns}
+    del values["id"]
+    statement = (
+        insert_on_conflict(session, table)
+        .on_conflict_do_nothing(index_elements=[table.c.tracking_code])
+        .returning(table.c.id)
+    )
     for _ in range(TRACKING_CODE_ATTEMPTS):
-        request.tracking_code = new_tracking_code()
-        try:
-            with session.begin_nested():
-                session.add(request)
-                session.flush()
+        code = new_tracking_code()
+        request_id = session.execute(statement, {**values, "tracking_code": code}).scalar()
+        if request_id is not None:
+            request.id, request.tracking_code = request_id, code
+            make_transient_to_detached(request)
+            session.add(request)
             return
-        except sa.exc.IntegrityError:
-            continue  # the savepoint's rollback has already taken `request` out of the session
     raise TrackingCodeExhausted("no free tracking code after several attempts")
 
 
