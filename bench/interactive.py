@@ -25,14 +25,15 @@ What runs:
 
 Scenarios, each posted to the floor and to the desk in turn, in every round (the order of the
 two alternates from round to round, since this machine is shared and noisy):
-- /start: 200 new users each send /start;
+- /start: 200 new users (--start-users) each send /start;
 - filing: 100 new users at once each file a whole bill review through the demo data: /start,
   «اعتراض به صورت‌حساب», the bill ID, the bill, the reason, the description, a photo (64 kB),
   «done», «confirm» (9 updates a user, each sent once the previous one is answered); every user
   disputes a bill of their own, and the reviews still open are closed (in SQL) before each run;
 - sms: tracking-code look-ups (the codes the filings just got) pushed to the SMS webhook
   /sms/melipayamak/<SMS_WEBHOOK_SECRET> as Melipayamak pushes (GET ?from=&to=&body=), from 200
-  new senders, 5 look-ups each (different codes; plain or inside a Persian sentence).
+  new senders (--sms-senders), 5 look-ups each (different codes; plain or inside a Persian
+  sentence).
 A /start or SMS run stops taking new updates after --run-seconds (45; the table marks it with
 *), so that a slow desk keeps the whole run near 10 minutes; filings always finish. --quick: one
 round of 50 /start, 20 filings, 50 senders x 2 look-ups.
@@ -397,7 +398,9 @@ class Bench:
         self.http = http
         self.slots = asyncio.Semaphore(CLIENTS)
         self.ids = itertools.count(1)
-        self.sender_prefix = f"{secrets.randbelow(900) + 100}"  # this run's senders: 0912PPPnnnn
+        # This run's senders: 0912 and seven digits, counted from a random start.
+        self.first_sender = secrets.randbelow(9_000_000)
+        self.senders = 0
         # This run's users (a kept database, --database, has the earlier runs' users too).
         self.first_user = 80_000_000 + secrets.randbelow(10_000) * 100_000
         self.retries = 0
@@ -408,7 +411,15 @@ class Bench:
         return self.first_user + next(self.ids)
 
     def new_sender(self) -> str:
-        return f"0912{self.sender_prefix}{next(self.ids) % 10_000:04d}"
+        self.senders += 1
+        return f"0912{self.first_sender + self.senders:07d}"
+
+    def sms_rate_keys(self) -> list[str]:
+        """The rate counters of this run's senders (RedisRateCounter's keys): their SMS, and
+        their look-ups by tracking code."""
+        numbers = range(self.first_sender + 1, self.first_sender + self.senders + 1)
+        prefixes = ("desk:sms-rate:", "desk:lookup-rate:sms:")
+        return [f"{prefix}+98912{number:07d}" for number in numbers for prefix in prefixes]
 
     async def post(
         self,
@@ -1313,7 +1324,7 @@ async def bench_main(args: argparse.Namespace, sizes: Sizes, db_url: str, logs: 
         await gateway.stop()
         files.cleanup()
         if args.redis:
-            forget_rate_counters(redis_url, bench.sender_prefix)
+            forget_rate_counters(redis_url, bench.sms_rate_keys())
 
 
 async def profile_pass(
@@ -1354,7 +1365,7 @@ async def profile_pass(
             print(hot_spots(output))
 
 
-def forget_rate_counters(redis_url: str, prefix: str) -> None:
+def forget_rate_counters(redis_url: str, sms_keys: list[str]) -> None:
     """Removes this run's keys: its senders' SMS counters, the bench token's Bot API limiter."""
     try:
         import redis
@@ -1363,9 +1374,9 @@ def forget_rate_counters(redis_url: str, prefix: str) -> None:
     limiter = "rate:" + hashlib.sha256(DESK_TOKEN.encode()).hexdigest()[:16]  # RedisLimiter's
     with contextlib.suppress(redis.exceptions.RedisError):
         connection = redis.Redis.from_url(redis_url)
-        for pattern in (f"desk:sms-rate:+98912{prefix}*", f"{limiter}:*"):
-            for key in connection.scan_iter(pattern):
-                connection.delete(key)
+        keys = [*sms_keys, *connection.scan_iter(f"{limiter}:*")]
+        for start in range(0, len(keys), 1000):
+            connection.delete(*keys[start : start + 1000])
         connection.close()
 
 
@@ -1411,6 +1422,18 @@ def main() -> None:
     )
     parser.add_argument("--start-attempts", type=int, default=3)
     parser.add_argument(
+        "--start-users",
+        type=int,
+        default=200,
+        help="new users sending /start in a run (more: a steadier figure than a burst)",
+    )
+    parser.add_argument(
+        "--sms-senders",
+        type=int,
+        default=200,
+        help="new senders of 5 SMS look-ups each in a run",
+    )
+    parser.add_argument(
         "--database",
         help="an existing database, migrated and seeded with the demo first (bench/province.py's"
         " desk_province): used as it is and kept, instead of a fresh demo database",
@@ -1424,7 +1447,12 @@ def main() -> None:
         args.rounds = min(args.rounds, 1)
         sizes = Sizes(start_users=50, filing_users=20, sms_senders=50, lookups_per_sender=2)
     else:
-        sizes = Sizes(start_users=200, filing_users=100, sms_senders=200, lookups_per_sender=5)
+        sizes = Sizes(
+            start_users=args.start_users,
+            filing_users=100,
+            sms_senders=args.sms_senders,
+            lookups_per_sender=5,
+        )
     admin_url = os.environ.get(
         "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
     )
