@@ -75,12 +75,25 @@ class LocalFileStorage:
         path = self.root / key
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            # Write then rename, so a reader never sees half a file.
+            # Write then rename, so a reader never sees half a file; both on disk before the
+            # caller's transaction names the file (a power cut must not leave it empty).
             fd, tmp = tempfile.mkstemp(dir=path.parent)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())
             os.replace(tmp, path)
+            _sync_folder(path.parent)
         return StoredFile(key=key, sha256=digest, size_bytes=len(content))
 
     def read(self, key: str) -> bytes:
         return (self.root / key).read_bytes()
+
+
+def _sync_folder(folder: Path) -> None:
+    """Makes a rename within `folder` durable (POSIX: the folder's own entry list is synced)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
