@@ -173,13 +173,18 @@ def _tell_step(
     actor: str,
     now: datetime,
 ) -> None:
-    """The holder, if their role `may` do the step; otherwise the active members of `roles`."""
-    everyone = session.exec(select(Staff).where(col(Staff.active)).order_by(col(Staff.id))).all()
-    holder = next((s for s in everyone if s.id == request.assignee_id), None)
-    if holder is not None and may(holder.role):
+    """The holder, if their role `may` do the step; otherwise the active members of `roles`
+    (only they are read: a province's counters bring thousands of operators to the staff)."""
+    holder = session.get(Staff, request.assignee_id) if request.assignee_id is not None else None
+    told: Collection[Staff]
+    if holder is not None and holder.active and may(holder.role):
         told = [holder]
     else:
-        told = [s for s in everyone if s.role in roles]
+        told = session.exec(
+            select(Staff)
+            .where(col(Staff.active), col(Staff.role).in_(list(roles)))
+            .order_by(col(Staff.id))
+        ).all()
     actor_id = _actor_id(actor)
     _tell_all(
         session, [s for s in told if s.id != actor_id], NoticeKind.STAFF_QUEUE, request, now=now

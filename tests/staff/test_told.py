@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from backend.actions import pending_payment_of, record_payment, subscriber_actor
 from backend.constants import Channel, NoticeKind, PaymentMethod, StaffRole
 from backend.db import session_scope
-from backend.models import Notice, NoticeDelivery, StaffAlert, Subscription, utcnow
+from backend.models import Notice, NoticeDelivery, Staff, StaffAlert, Subscription, utcnow
 from backend.settings import Settings
 from backend.staff import deactivate, staff_by_phone
 from backend.staff_notices import overdue_round
@@ -155,6 +155,27 @@ def test_a_review_filed_in_the_chat_tells_the_reviewers(
     ]
     assert all((n.params["code"], n.params["step"]) == (code, "submitted") for n in notices)
     assert [n.locale for n in notices] == ["fa", "en"]  # each in their own chat's language
+
+
+def test_a_filing_reads_only_the_staff_it_tells(
+    subscriber: ChatUser, hire: Hire, session: Session, subscription: Subscription
+) -> None:
+    """Not every active member: a province's counters bring thousands of operators."""
+    reviewer = hire(StaffRole.BILLING_REVIEWER)
+    for role in (StaffRole.FINANCE, StaffRole.FIELD_TECHNICIAN, StaffRole.HQ_INSPECTOR):
+        hire(role)
+    loaded: list[int] = []
+
+    def on_load(member: Staff, _: object) -> None:
+        loaded.append(member.id or 0)
+
+    sa.event.listen(Staff, "load", on_load)
+    try:
+        file_review(subscriber, subscription, latest_bill(session, subscription))
+    finally:
+        sa.event.remove(Staff, "load", on_load)
+    assert set(loaded) == {reviewer.staff_id}
+    assert told(session, NoticeKind.STAFF_QUEUE) == [reviewer.staff_id]
 
 
 def test_a_late_step_tells_its_holder_once_then_the_supervisors_once(
