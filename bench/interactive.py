@@ -417,8 +417,11 @@ class Bench:
     def sms_rate_keys(self) -> list[str]:
         """The rate counters of this run's senders (RedisRateCounter's keys): their SMS, and
         their look-ups by tracking code."""
+        from backend.constants import Channel
+        from channels.inbound_rate import KEY_PREFIX, LOOKUP_PREFIX
+
         numbers = range(self.first_sender + 1, self.first_sender + self.senders + 1)
-        prefixes = ("desk:sms-rate:", "desk:lookup-rate:sms:")
+        prefixes = (KEY_PREFIX, f"{LOOKUP_PREFIX}{Channel.SMS}:")
         return [f"{prefix}+98912{number:07d}" for number in numbers for prefix in prefixes]
 
     async def post(
