@@ -30,7 +30,7 @@ from channels.inbound_rate import MemoryRateCounter, RateCounter
 from channels.replies import Button, Reply
 from channels.reply_json import replies_from_json, replies_to_json
 from dialogs import states
-from dialogs.events import Event, EventKind, FetchFailed, IncomingFile
+from dialogs.events import Event, EventKind, FetchFailed, FileTooLarge, IncomingFile
 from locales.values import Msg, render
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,31 @@ def is_transient(error: BaseException) -> bool:
         | TimeoutError
         | FetchFailed,
     )
+
+
+class _ContentWanted(Exception):
+    """Raised by a file's fetch inside the event's transaction: the step wants the bytes, so
+    the transaction is rolled back, the file downloaded outside it, and the event handled anew."""
+
+
+def _wanted() -> bytes:
+    raise _ContentWanted
+
+
+def _fetched(file: IncomingFile) -> IncomingFile:
+    """The file with its bytes downloaded now; its fetch gives them, or raises what the
+    download raised for the step to handle (a file too large). A transient failure is raised
+    here, for the redelivery to try again."""
+    try:
+        content = file.fetch()
+    except FileTooLarge as too_large:
+        refused = too_large
+
+        def fetch() -> bytes:
+            raise refused
+
+        return replace(file, fetch=fetch)
+    return replace(file, fetch=lambda: content)
 
 
 def _log_failure(event: Event, error: Exception) -> None:
@@ -260,7 +285,14 @@ class DialogEngine:
         transient failure (the database, the network) is raised, for a redelivery to retry.
         """
         try:
-            return self._handle(event)
+            if event.file is None:
+                return self._handle(event)
+            try:
+                return self._handle(replace(event, file=replace(event.file, fetch=_wanted)))
+            except _ContentWanted:
+                # Fetched with no transaction open: a slow download holds neither a
+                # connection nor the conversation's lock. The step runs again on the bytes.
+                return self._handle(replace(event, file=_fetched(event.file)))
         except Exception as error:
             if is_transient(error):
                 raise

@@ -16,10 +16,12 @@ from backend.models import (
     ServiceRequest,
     Subscription,
 )
+from backend.storage import StoredFile
 from backend.tracking import is_valid_tracking_code
 from dialogs import states
 from dialogs.bill_review import CONFIRM, DONE, EDIT
 from dialogs.engine import NAV_BACK, DialogEngine
+from dialogs.events import EventKind, FileTooLarge, IncomingFile
 from tests.helpers.chat import ChatUser
 from tests.helpers.filing import latest_bill, walk_to_documents
 from tests.helpers.samples import METER_PHOTO as JPEG
@@ -307,28 +309,28 @@ def test_another_process_continues_the_same_conversation(
 
 
 def test_one_users_events_never_run_at_once(
-    user: ChatUser, session: Session, subscription: Subscription
+    user: ChatUser, session: Session, subscription: Subscription, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     walk_to_documents(user, subscription, latest_bill(session, subscription))
     spans: list[tuple[float, float]] = []
+    storage = user.engine.storage
+    save = storage.save
 
-    def slow_upload(index: int) -> None:
-        chat = ChatUser(user.engine, user_id=user.user_id)
-        content = PDF + bytes([index])
+    def slow_save(content: bytes) -> StoredFile:  # inside the event's transaction
+        start = time.monotonic()
+        time.sleep(0.3)
+        stored = save(content)
+        spans.append((start, time.monotonic()))
+        return stored
 
-        def fetch() -> bytes:
-            start = time.monotonic()
-            time.sleep(0.3)
-            spans.append((start, time.monotonic()))
-            return content
-
-        from dialogs.events import EventKind, IncomingFile
-
-        chat._send(
-            kind=EventKind.FILE, file=IncomingFile("a.pdf", "application/pdf", len(content), fetch)
-        )
-
-    threads = [threading.Thread(target=slow_upload, args=(i,)) for i in range(2)]
+    monkeypatch.setattr(storage, "save", slow_save)
+    threads = [
+        threading.Thread(target=ChatUser(user.engine, user_id=user.user_id).upload, args=args)
+        for args in [
+            ("a.pdf", PDF + b"1", "application/pdf"),
+            ("b.pdf", PDF + b"2", "application/pdf"),
+        ]
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -336,6 +338,37 @@ def test_one_users_events_never_run_at_once(
     (_, first_end), (second_start, _) = sorted(spans)
     assert second_start >= first_end
     assert len(state(session, user).data["draft"]["documents"]) == 2
+
+
+def test_a_file_is_downloaded_with_no_transaction_open(
+    user: ChatUser, session: Session, subscription: Subscription
+) -> None:
+    """A download may take minutes: it must hold neither a connection nor the conversation."""
+    walk_to_documents(user, subscription, latest_bill(session, subscription))
+    pool = user.engine.db.pool
+    held_while_fetching: list[int] = []
+
+    def fetch() -> bytes:
+        held_while_fetching.append(pool.checkedout())
+        return PDF
+
+    user._send(kind=EventKind.FILE, file=IncomingFile("a.pdf", "application/pdf", len(PDF), fetch))
+    assert held_while_fetching == [0]
+    assert user.keys[0] == "review.document_received"
+    assert len(state(session, user).data["draft"]["documents"]) == 1
+
+
+def test_a_file_refused_by_the_platform_is_told_too_large(
+    user: ChatUser, session: Session, subscription: Subscription
+) -> None:
+    walk_to_documents(user, subscription, latest_bill(session, subscription))
+
+    def fetch() -> bytes:
+        raise FileTooLarge("file-1")
+
+    user._send(kind=EventKind.FILE, file=IncomingFile("a.pdf", "application/pdf", 10, fetch))
+    assert user.keys[0] == "review.document_too_large"
+    assert state(session, user).data["draft"].get("documents", []) == []
 
 
 def test_english_speaker_sees_the_flow_in_english(
