@@ -48,7 +48,7 @@ from backend.notices import queue_direct_notice
 from backend.permissions import COMMANDS as COMMANDS
 from backend.permissions import ROLE_COMMANDS as ROLE_COMMANDS
 from backend.permissions import STEP_COMMANDS as STEP_COMMANDS
-from backend.permissions import commands_for
+from backend.permissions import WORKING_ROLES, commands_for
 from backend.permissions import commands_of as commands_of
 from backend.permissions import may as may
 from backend.services.loader import final_steps
@@ -254,10 +254,21 @@ def staff_by_actor(session: Session, actors: Iterable[str]) -> dict[str, Staff]:
 
 
 def eligible_assignees(session: Session, request: ServiceRequest) -> list[Staff]:
-    """Active staff who may take the request's next step; anyone when it waits on the subscriber."""
+    """Active staff who may take the request's next step; when it waits on the subscriber, the
+    members of the roles that work its kind, and supervisors. Only they are read: a province's
+    counters bring thousands of operators to the staff, who never hold a request."""
     wanted = step_commands(request)
-    everyone = session.exec(select(Staff).where(col(Staff.active)).order_by(col(Staff.full_name)))
-    return [s for s in everyone if not wanted or any(may(s, command) for command in wanted)]
+    if wanted:
+        roles = [role for role, commands in ROLE_COMMANDS.items() if commands.intersection(wanted)]
+    else:
+        roles = [*WORKING_ROLES[request.kind], R.SUPERVISOR]
+    return list(
+        session.exec(
+            select(Staff)
+            .where(col(Staff.active), col(Staff.role).in_(roles))
+            .order_by(col(Staff.full_name), col(Staff.id))
+        )
+    )
 
 
 def ensure_open(request: ServiceRequest) -> None:

@@ -4,12 +4,13 @@ from sqlmodel import Session, col, select
 
 from backend.constants import EventAction, NoticeKind, RequestStatus, StaffRole
 from backend.models import Bill, Customer, Notice, RequestEvent, Staff, Subscription
+from backend.settings import Settings
 from dialogs.staff import CONFIRM_SEND, REASON_PREFIX, REJECTED, UPHELD
 from tests.helpers.chat import ChatUser
 from tests.helpers.filing import history_of, latest_bill, request_of
 from tests.helpers.samples import METER_PHOTO as JPEG
 from tests.helpers.staff import Hire
-from tests.staff.conftest import file_review
+from tests.staff.conftest import file_removal, file_review
 
 A = EventAction
 SUBSCRIBER = "subscriber:telegram"
@@ -278,3 +279,21 @@ def test_assign_offers_the_staff_who_can_take_the_next_step(
 
     supervisor.say(f"/show {review}")
     assert "به کارشناس صورت‌حساب" in supervisor.text()  # the history names the assignee
+
+
+def test_assign_offers_a_request_waiting_on_the_subscriber_to_those_who_work_its_kind(
+    hire: Hire, session: Session, subscription: Subscription, settings: Settings
+) -> None:
+    code = file_removal(session, subscription, settings)
+    request = request_of(session, code)
+    request.status = RequestStatus.TERMS_ANNOUNCED  # the subscriber's turn: no staff step
+    session.add(request)
+    session.commit()
+    supervisor = hire(StaffRole.SUPERVISOR)
+    works = {hire(role).staff_id for role in (StaffRole.FINANCE, StaffRole.FIELD_TECHNICIAN)}
+    for role in StaffRole:
+        if role not in (StaffRole.SUPERVISOR, StaffRole.FINANCE, StaffRole.FIELD_TECHNICIAN):
+            hire(role)  # an admin, a reviewer, counters' operators, heads and inspectors
+    supervisor.say(f"/assign {code}")
+    offered = {b for b in supervisor.buttons if b.startswith("staff_assign:")}
+    assert offered == {f"staff_assign:{id_}" for id_ in works | {supervisor.staff_id}}
