@@ -28,7 +28,8 @@ class FetchFailed(Exception):
 
 @dataclass(frozen=True)
 class IncomingFile:
-    """A file as announced by the channel; `fetch` downloads it, only once it is accepted."""
+    """A file as announced by the channel; `fetch` downloads it, only once it is accepted
+    (the engine calls it with no transaction open)."""
 
     name: str
     content_type: str
